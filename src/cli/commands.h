@@ -1,0 +1,19 @@
+// The `vigil` subcommands: each declares its flags once (with help and defaults) on a CLI11 app and runs
+// when chosen. main.cpp only wires them together. Adding a command: one add_* function here.
+#pragma once
+
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace vigil::cli {
+
+// Registers a subcommand; `run` is set to its action, to be called after parsing when it was chosen.
+using Action = std::function<int()>;
+
+void add_serve_command(CLI::App& app, Action& run);
+void add_predict_command(CLI::App& app, Action& run);
+
+}  // namespace vigil::cli

@@ -1,0 +1,47 @@
+#include "core/log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include "core/time_util.h"
+
+namespace vigil::log {
+namespace {
+std::atomic<Level> g_level{Level::Info};
+std::mutex g_mutex;
+
+const char* name(Level l) {
+  switch (l) {
+    case Level::Debug: return "DEBUG";
+    case Level::Info: return "INFO ";
+    case Level::Warn: return "WARN ";
+    case Level::Error: return "ERROR";
+    case Level::Off: return "OFF  ";
+  }
+  return "?";
+}
+}  // namespace
+
+void set_level(Level l) { g_level.store(l); }
+Level level() { return g_level.load(std::memory_order_relaxed); }
+
+bool parse_level(std::string_view t, Level& out) {
+  if (t == "debug") out = Level::Debug;
+  else if (t == "info") out = Level::Info;
+  else if (t == "warn" || t == "warning") out = Level::Warn;
+  else if (t == "error") out = Level::Error;
+  else if (t == "off") out = Level::Off;
+  else return false;
+  return true;
+}
+
+void write(Level l, std::string_view part, const std::string& message) {
+  const std::string stamp = format_utc_iso(std::chrono::system_clock::now(), 3) + "Z";
+  std::lock_guard<std::mutex> lock(g_mutex);
+  std::fprintf(stderr, "%s %s [%.*s] %s\n", stamp.c_str(), name(l), static_cast<int>(part.size()), part.data(),
+               message.c_str());
+  std::fflush(stderr);
+}
+
+}  // namespace vigil::log

@@ -1,0 +1,32 @@
+// Logging for people: one line per event on stderr, "2026-11-25T12:00:00.123Z INFO  [part] message".
+// Level macros do not format below the current level. Thread-safe (one mutex around the write).
+// Machines read counters on /metrics instead of parsing these lines.
+#pragma once
+
+#include <sstream>
+#include <string_view>
+
+namespace vigil::log {
+
+enum class Level { Debug = 0, Info = 1, Warn = 2, Error = 3, Off = 4 };
+
+void set_level(Level level);
+Level level();
+bool parse_level(std::string_view text, Level& out);
+void write(Level level, std::string_view part, const std::string& message);
+
+}  // namespace vigil::log
+
+#define VIGIL_LOG(lvl, part, expr)                                  \
+  do {                                                              \
+    if (static_cast<int>(lvl) >= static_cast<int>(::vigil::log::level())) { \
+      std::ostringstream vigil_log_os_;                             \
+      vigil_log_os_ << expr;                                        \
+      ::vigil::log::write(lvl, part, vigil_log_os_.str());          \
+    }                                                               \
+  } while (0)
+
+#define LOG_DEBUG(part, expr) VIGIL_LOG(::vigil::log::Level::Debug, part, expr)
+#define LOG_INFO(part, expr) VIGIL_LOG(::vigil::log::Level::Info, part, expr)
+#define LOG_WARN(part, expr) VIGIL_LOG(::vigil::log::Level::Warn, part, expr)
+#define LOG_ERROR(part, expr) VIGIL_LOG(::vigil::log::Level::Error, part, expr)

@@ -1,0 +1,127 @@
+#include "http/http_server.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <httplib.h>
+
+#include "core/log.h"
+
+namespace vigil::http {
+
+std::string HttpRequest::header(const std::string& name) const {
+  auto it = headers.find(name);
+  return it == headers.end() ? std::string() : it->second;
+}
+
+std::string HttpRequest::param(const std::string& name) const {
+  auto it = params.find(name);
+  return it == params.end() ? std::string() : it->second;
+}
+
+struct HttpServer::Impl {
+  httplib::Server server;
+  ErrorRenderer render_error;
+};
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+HttpRequest convert(const httplib::Request& r) {
+  HttpRequest out;
+  out.method = r.method;
+  out.path = r.path;
+  out.body = r.body;
+  out.remote_addr = r.remote_addr;
+  for (const auto& [k, v] : r.headers) out.headers.emplace(lower(k), v);
+  for (const auto& [k, v] : r.params) out.params.emplace(k, v);
+  for (const auto& [k, f] : r.files) out.parts.emplace(k, f.content);
+  for (std::size_t i = 1; i < r.matches.size(); ++i) out.matches.push_back(r.matches[i].str());
+  return out;
+}
+
+void apply(const HttpResponse& in, httplib::Response& out) {
+  out.status = in.status;
+  for (const auto& [k, v] : in.headers) out.set_header(k, v);
+  out.set_content(in.body, in.content_type);
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  auto& s = impl_->server;
+  s.set_payload_max_length(options.max_body_bytes);
+  s.set_read_timeout(options.read_timeout_s, 0);
+  s.set_write_timeout(options.write_timeout_s, 0);
+  s.set_keep_alive_max_count(100000);
+  s.set_keep_alive_timeout(10);
+  s.set_tcp_nodelay(true);
+  const int threads = std::max(1, options.threads);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
+  s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (!impl_->render_error || !res.body.empty()) return;
+    apply(impl_->render_error(res.status, convert(req)), res);
+  });
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    LOG_ERROR("http", req.method << " " << req.path << " failed: " << what);
+    res.status = 500;
+    res.set_content(R"({"code":"InternalServerError","message":"the server failed while handling this request"})",
+                    "application/json");
+  });
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
+  auto wrapped = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    apply(h(convert(req)), res);
+  };
+  auto& s = impl_->server;
+  if (method == "GET") s.Get(pattern, wrapped);
+  else if (method == "POST") s.Post(pattern, wrapped);
+  else if (method == "PUT") s.Put(pattern, wrapped);
+  else if (method == "DELETE") s.Delete(pattern, wrapped);
+  else if (method == "PATCH") s.Patch(pattern, wrapped);
+}
+
+void HttpServer::set_error_renderer(ErrorRenderer renderer) { impl_->render_error = std::move(renderer); }
+
+Status HttpServer::listen(const std::string& host, int port) {
+  auto& s = impl_->server;
+  if (port == 0) {
+    port_ = s.bind_to_any_port(host);
+    if (port_ <= 0) return make_error(ErrorCode::Unavailable, "cannot listen on " + host + " (any port)");
+  } else {
+    if (!s.bind_to_port(host, port))
+      return make_error(ErrorCode::Unavailable,
+                        "cannot listen on " + host + ":" + std::to_string(port) +
+                            " (in use, or a port below 1024 without root; choose another with --port)");
+    port_ = port;
+  }
+  return ok_status();
+}
+
+void HttpServer::run() { impl_->server.listen_after_bind(); }
+
+void HttpServer::start() {
+  thread_ = std::thread([this] { run(); });
+  for (int i = 0; i < 2000 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+void HttpServer::stop() {
+  impl_->server.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace vigil::http

@@ -1,0 +1,74 @@
+// The one wrapper around cpp-httplib's server. Handlers see plain HttpRequest/HttpResponse structs and never
+// the library's types. Requests are served on a fixed pool of threads; a handler that throws gets a JSON 500
+// and the server keeps running. Bodies over `max_body_bytes` are answered 413 before a handler runs.
+//
+// Lifecycle: construct ─▶ route()… ─▶ listen() (binds; port 0 picks a free port) ─▶ run() or start()
+//            ─▶ stop() (any thread) ─▶ destroy.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/result.h"
+
+namespace vigil::http {
+
+struct HttpRequest {
+  std::string method, path, body, remote_addr;
+  std::multimap<std::string, std::string> headers;  // names lower-cased
+  std::multimap<std::string, std::string> params;   // query string and urlencoded form fields
+  std::map<std::string, std::string> parts;         // multipart/form-data parts by field name
+  std::vector<std::string> matches;                 // regex groups of the route pattern
+
+  std::string header(const std::string& lower_name) const;
+  std::string param(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// Called for responses the library makes itself (404 for unknown routes, 413 for big bodies, 400 for
+// malformed requests): given the status, returns the body to send.
+using ErrorRenderer = std::function<HttpResponse(int status, const HttpRequest&)>;
+
+struct ServerOptions {
+  std::size_t max_body_bytes = 4u << 20;
+  int threads = 32;
+  int read_timeout_s = 10;
+  int write_timeout_s = 10;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerOptions options = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // `pattern` is an ECMAScript regex matched against the whole path; groups land in HttpRequest::matches.
+  void route(const std::string& method, const std::string& pattern, Handler handler);
+  void set_error_renderer(ErrorRenderer renderer);
+
+  Status listen(const std::string& host, int port);
+  int port() const { return port_; }
+  void run();    // blocks until stop()
+  void start();  // run() on a background thread
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace vigil::http

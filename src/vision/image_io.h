@@ -1,0 +1,20 @@
+// Decoding image bytes (JPEG, PNG, BMP, WebP, TIFF, PPM) into an EXIF-oriented 8-bit BGR image.
+// Thread-safe. Unreadable bytes are an InvalidArgument error saying which formats are accepted.
+#pragma once
+
+#include <string_view>
+
+#include <opencv2/core.hpp>
+
+#include "core/result.h"
+
+namespace vigil::vision {
+
+// The image format named by the first bytes ("jpeg", "png", "gif", ...), or "" when unknown.
+std::string_view sniff_image_format(std::string_view bytes);
+
+Result<cv::Mat> decode_image(std::string_view bytes);
+
+Result<cv::Mat> read_image_file(const std::string& path);
+
+}  // namespace vigil::vision
