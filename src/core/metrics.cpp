@@ -21,7 +21,7 @@ std::string escape(const std::string& v) {
 
 std::string num(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::snprintf(buf, sizeof buf, "%.12g", v);
   return buf;
 }
 

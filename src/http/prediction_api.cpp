@@ -50,6 +50,9 @@ class PredictionApi : public std::enable_shared_from_this<PredictionApi> {
     metrics_.describe("vigil_http_request_duration_seconds", "histogram", "HTTP request latency by route");
     metrics_.describe("vigil_inference_duration_seconds", "histogram", "Forward pass time on the model thread");
     metrics_.describe("vigil_preprocess_duration_seconds", "histogram", "Image decode and preprocessing time");
+    metrics_.describe("vigil_model_queue_depth", "gauge", "Forward passes waiting for a model thread");
+    metrics_.describe("vigil_model_rejected_total", "counter", "Requests refused because the model queue was full");
+    metrics_.describe("vigil_model_inferences_total", "counter", "Forward passes run");
     metrics_.gauge_fn("vigil_model_queue_depth", [&r = runner_] { return static_cast<double>(r.queue_depth()); });
     metrics_.gauge_fn("vigil_model_rejected_total", [&r = runner_] { return static_cast<double>(r.rejected()); });
     metrics_.gauge_fn("vigil_model_inferences_total", [&r = runner_] { return static_cast<double>(r.inferences()); });
