@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 
@@ -44,6 +45,64 @@ HttpRequest convert(const httplib::Request& r) {
   return out;
 }
 
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') out += ' ';
+    else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else out += s[i];
+  }
+  return out;
+}
+
+// application/x-www-form-urlencoded fields, added to `params`.
+void parse_form(std::string_view body, std::multimap<std::string, std::string>& params) {
+  while (!body.empty()) {
+    const auto amp = body.find('&');
+    const std::string_view pair = body.substr(0, amp);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos) params.emplace(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
+    if (amp == std::string_view::npos) break;
+    body.remove_prefix(amp + 1);
+  }
+}
+
+// Reads a POST body through the library's streaming reader. Unlike its buffered path, this one does not
+// refuse urlencoded bodies over 8 KB (curl -d @photo.jpg sends images that way); the overall size limit
+// still holds. Returns false (with the library's status already set) when the body could not be read.
+bool read_body(const httplib::Request& req, const httplib::ContentReader& reader, HttpRequest& out) {
+  if (req.is_multipart_form_data()) {
+    std::string current;
+    return reader(
+        [&](const httplib::MultipartFormData& part) {
+          current = part.name;
+          out.parts[current];
+          return true;
+        },
+        [&](const char* data, std::size_t n) {
+          out.parts[current].append(data, n);
+          return true;
+        });
+  }
+  const bool ok = reader([&](const char* data, std::size_t n) {
+    out.body.append(data, n);
+    return true;
+  });
+  if (ok && req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") == 0)
+    parse_form(out.body, out.params);
+  return ok;
+}
+
 void apply(const HttpResponse& in, httplib::Response& out) {
   out.status = in.status;
   for (const auto& [k, v] : in.headers) out.set_header(k, v);
@@ -60,6 +119,11 @@ HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
   s.set_keep_alive_max_count(100000);
   s.set_keep_alive_timeout(10);
   s.set_tcp_nodelay(true);
+  // The library's default sets SO_REUSEPORT, which lets a second server silently share a busy port.
+  s.set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const int threads = std::max(1, options.threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
   s.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -84,15 +148,24 @@ HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  auto wrapped = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    apply(h(convert(req)), res);
-  };
+  Handler wrapped = std::move(handler);
+  auto plain = [h = wrapped](const httplib::Request& req, httplib::Response& res) { apply(h(convert(req)), res); };
   auto& s = impl_->server;
-  if (method == "GET") s.Get(pattern, wrapped);
-  else if (method == "POST") s.Post(pattern, wrapped);
-  else if (method == "PUT") s.Put(pattern, wrapped);
-  else if (method == "DELETE") s.Delete(pattern, wrapped);
-  else if (method == "PATCH") s.Patch(pattern, wrapped);
+  if (method == "POST") {
+    s.Post(pattern, [h = wrapped](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+      HttpRequest r = convert(req);
+      if (!read_body(req, reader, r)) {
+        if (res.status < 400) res.status = 400;
+        return;  // the error renderer writes the body
+      }
+      apply(h(r), res);
+    });
+    return;
+  }
+  if (method == "GET") s.Get(pattern, plain);
+  else if (method == "PUT") s.Put(pattern, plain);
+  else if (method == "DELETE") s.Delete(pattern, plain);
+  else if (method == "PATCH") s.Patch(pattern, plain);
 }
 
 void HttpServer::set_error_renderer(ErrorRenderer renderer) { impl_->render_error = std::move(renderer); }

@@ -1,0 +1,109 @@
+"""Shared helpers for the integration tests: start the real `vigil` binary on a free loopback port, small HTTP
+client calls, and a local HTTP server for /url fetches. Only loopback addresses are used."""
+import http.server, json, os, re, signal, subprocess, threading, time, urllib.request, urllib.error
+
+
+class Vigil:
+    """`vigil serve ...` on 127.0.0.1 with --port 0; the chosen port is read from its log."""
+
+    def __init__(self, binary, *args):
+        self.proc = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", *args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.log = []
+        deadline = time.time() + 60
+        self.port = None
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.log.append(line)
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.proc.kill()
+            raise RuntimeError("vigil serve did not start:\n" + "".join(self.log))
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def _drain(self):
+        for line in self.proc.stdout:
+            self.log.append(line)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=30)
+
+
+def request(url, body=None, headers=None, method=None):
+    """Returns (status, headers, body bytes); never raises on HTTP errors."""
+    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def post_json(url, obj, headers=None):
+    h = {"Content-Type": "application/json"}
+    h.update(headers or {})
+    return request(url, json.dumps(obj).encode(), h)
+
+
+def multipart(field, filename, data):
+    boundary = "----vigiltest7MA4YWxkTrZu0gW"
+    body = (("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+             "Content-Type: image/jpeg\r\n\r\n") % (boundary, field, filename)).encode() + data + \
+           ("\r\n--%s--\r\n" % boundary).encode()
+    return body, {"Content-Type": "multipart/form-data; boundary=" + boundary}
+
+
+class FileServer:
+    """A plain HTTP server on a free loopback port serving `root`, plus /big (5 MB) and /missing (404)."""
+
+    def __init__(self, root):
+        root_dir = root
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, directory=root_dir, **kw)
+
+            def do_GET(self):
+                if self.path == "/big":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "image/jpeg")
+                    self.end_headers()
+                    self.wfile.write(b"\xff\xd8\xff" + b"\0" * (5 * 1024 * 1024))
+                    return
+                super().do_GET()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.base = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+class Checks:
+    """Counts failed expectations and keeps going, so one run reports every problem."""
+
+    def __init__(self):
+        self.failures = 0
+        self.count = 0
+
+    def expect(self, cond, what):
+        self.count += 1
+        if not cond:
+            self.failures += 1
+            print("FAIL:", what, flush=True)
+
+    def done(self):
+        print("%d checks, %d failed" % (self.count, self.failures))
+        return 1 if self.failures else 0
