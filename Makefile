@@ -26,7 +26,8 @@ test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
 bench: build
-	bench/serve_bench.sh
+	cmake --build --preset $(PRESET) --target vigil_floor_bench -j$(JOBS)
+	bench/serve_bench.py
 
 clean:
 	rm -rf build build-debug build-asan
