@@ -8,6 +8,7 @@ int main(int argc, char** argv) {
   CLI::App app{"vigil — camera frames in, vision model on the device, alerts out"};
   app.set_version_flag("--version", std::string("vigil ") + VIGIL_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options may also follow the subcommand
   std::string level = "info";
   app.add_option("--log-level", level, "debug, info, warn, error or off")->capture_default_str();
   vigil::cli::Action run;

@@ -21,7 +21,7 @@ struct ServeOptions {
   int port = 80;
   std::string prediction_key;
   std::string device = "cpu";
-  int instances = 1;
+  int instances = 2;
   int http_threads = 32;
 };
 
