@@ -28,9 +28,8 @@ constexpr int kDefaultClassifierSize = 227;
 
 class CustomVisionModel final : public Model {
  public:
-  CustomVisionModel(ModelInfo info, DnnNet net, Head head, BlobOptions blob, float threshold, float iou, int max_det)
-      : info_(std::move(info)), net_(std::move(net)), head_(head), blob_(blob), threshold_(threshold), iou_(iou),
-        max_det_(max_det) {}
+  CustomVisionModel(ModelInfo info, DnnNet net, Head head, BlobOptions blob, DetectParams detect)
+      : info_(std::move(info)), net_(std::move(net)), head_(head), blob_(blob), detect_(detect) {}
 
   const ModelInfo& info() const override { return info_; }
 
@@ -61,7 +60,7 @@ class CustomVisionModel final : public Model {
     if (head_ == Head::Grid) {
       const cv::Mat& out = raw.at(0);
       dets = decode_customvision_grid(out.ptr<float>(), out.size[1], out.size[2], out.size[3],
-                                      static_cast<int>(info_.labels.size()), threshold_);
+                                      static_cast<int>(info_.labels.size()), detect_.threshold);
     } else {
       const cv::Mat& boxes = raw.at(0);
       const cv::Mat& classes = raw.at(1);
@@ -69,15 +68,12 @@ class CustomVisionModel final : public Model {
       const std::size_t n = scores.total();
       for (std::size_t i = 0; i < n && 4 * i + 3 < boxes.total() && i < classes.total(); ++i) {
         const float s = scores.ptr<float>()[i];
-        if (s < threshold_) continue;
+        if (s < detect_.threshold) continue;
         const float* b = boxes.ptr<float>() + 4 * i;
         dets.push_back({static_cast<int>(classes.ptr<float>()[i]), s, clamp_box(b[0], b[1], b[2] - b[0], b[3] - b[1])});
       }
     }
-    for (const auto& d : nms(std::move(dets), iou_, /*class_agnostic=*/true, static_cast<std::size_t>(max_det_))) {
-      if (d.cls < 0 || static_cast<std::size_t>(d.cls) >= info_.labels.size()) continue;
-      p.tags.push_back({info_.labels[static_cast<std::size_t>(d.cls)], d.cls, d.score, d.box});
-    }
+    p.tags = label_detections(std::move(dets), info_.labels, detect_);
     return p;
   }
 
@@ -86,8 +82,7 @@ class CustomVisionModel final : public Model {
   DnnNet net_;
   Head head_;
   BlobOptions blob_;
-  float threshold_, iou_;
-  int max_det_;
+  DetectParams detect_;
 };
 
 // Checks that a warm-up forward pass produces what the head expects; fills in nothing, only validates.
@@ -212,10 +207,9 @@ Result<std::unique_ptr<Model>> make_customvision_model(const CustomVisionFiles& 
   if (auto s = check_outputs(*net, head, info.input_size, info.labels.size()); !s)
     return make_error(s.error().code, files.model_path + ": " + s.error().message);
 
-  return std::unique_ptr<Model>(new CustomVisionModel(std::move(info), std::move(*net), head, blob,
-                                                      config.threshold.value_or(kDetectThreshold),
-                                                      config.nms_iou.value_or(kDetectIou),
-                                                      config.max_detections.value_or(kDetectMax)));
+  const DetectParams detect{config.threshold.value_or(kDetectThreshold), config.nms_iou.value_or(kDetectIou),
+                            /*class_agnostic=*/true, static_cast<std::size_t>(config.max_detections.value_or(kDetectMax))};
+  return std::unique_ptr<Model>(new CustomVisionModel(std::move(info), std::move(*net), head, blob, detect));
 }
 
 }  // namespace vigil::vision

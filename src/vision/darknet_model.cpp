@@ -20,8 +20,8 @@ constexpr int kYoloMax = 100;
 
 class DarknetModel final : public Model {
  public:
-  DarknetModel(ModelInfo info, DnnNet net, BlobOptions blob, float threshold, float iou, int max_det)
-      : info_(std::move(info)), net_(std::move(net)), blob_(blob), threshold_(threshold), iou_(iou), max_det_(max_det) {}
+  DarknetModel(ModelInfo info, DnnNet net, BlobOptions blob, DetectParams detect)
+      : info_(std::move(info)), net_(std::move(net)), blob_(blob), detect_(detect) {}
 
   const ModelInfo& info() const override { return info_; }
 
@@ -38,15 +38,12 @@ class DarknetModel final : public Model {
     std::vector<Detection> dets;
     for (const auto& out : raw) {
       if (out.dims != 2) continue;
-      auto d = decode_yolo_rows(out.ptr<float>(), out.rows, out.cols, threshold_);
+      auto d = decode_yolo_rows(out.ptr<float>(), out.rows, out.cols, detect_.threshold);
       dets.insert(dets.end(), d.begin(), d.end());
     }
     Prediction p;
     p.task = Task::Detection;
-    for (const auto& d : nms(std::move(dets), iou_, /*class_agnostic=*/false, static_cast<std::size_t>(max_det_))) {
-      if (static_cast<std::size_t>(d.cls) >= info_.labels.size()) continue;
-      p.tags.push_back({info_.labels[static_cast<std::size_t>(d.cls)], d.cls, d.score, d.box});
-    }
+    p.tags = label_detections(std::move(dets), info_.labels, detect_);
     return p;
   }
 
@@ -54,8 +51,7 @@ class DarknetModel final : public Model {
   ModelInfo info_;
   DnnNet net_;
   BlobOptions blob_;
-  float threshold_, iou_;
-  int max_det_;
+  DetectParams detect_;
 };
 
 // [net] width/height and the classes= of the last [yolo]/[region] section.
@@ -130,10 +126,9 @@ Result<std::unique_ptr<Model>> make_darknet_model(const DarknetFiles& files, con
   if (auto warm = net->forward(cv::Mat(4, dims, CV_32F, cv::Scalar(0))); !warm)
     return make_error(warm.error().code, files.dir + ": " + warm.error().message);
 
-  return std::unique_ptr<Model>(new DarknetModel(std::move(info), std::move(*net), blob,
-                                                 config.threshold.value_or(kYoloThreshold),
-                                                 config.nms_iou.value_or(kYoloIou),
-                                                 config.max_detections.value_or(kYoloMax)));
+  const DetectParams detect{config.threshold.value_or(kYoloThreshold), config.nms_iou.value_or(kYoloIou),
+                            /*class_agnostic=*/false, static_cast<std::size_t>(config.max_detections.value_or(kYoloMax))};
+  return std::unique_ptr<Model>(new DarknetModel(std::move(info), std::move(*net), blob, detect));
 }
 
 }  // namespace vigil::vision

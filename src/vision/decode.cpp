@@ -88,4 +88,14 @@ std::vector<Detection> decode_customvision_grid(const float* data, int channels,
   return out;
 }
 
+std::vector<TagScore> label_detections(std::vector<Detection> dets, const std::vector<std::string>& labels,
+                                       const DetectParams& params) {
+  std::vector<TagScore> out;
+  for (const auto& d : nms(std::move(dets), params.nms_iou, params.class_agnostic, params.max_detections)) {
+    if (d.cls < 0 || static_cast<std::size_t>(d.cls) >= labels.size()) continue;
+    out.push_back({labels[static_cast<std::size_t>(d.cls)], d.cls, d.score, d.box});
+  }
+  return out;
+}
+
 }  // namespace vigil::vision

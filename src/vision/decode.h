@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -42,5 +43,17 @@ std::vector<Detection> decode_customvision_grid(const float* data, int channels,
                                                 int num_classes, float threshold);
 
 Box clamp_box(float left, float top, float width, float height);
+
+// What a detector keeps: the score floor applied while decoding, then NMS and a cap.
+struct DetectParams {
+  float threshold = 0.25f;
+  float nms_iou = 0.45f;
+  bool class_agnostic = false;
+  std::size_t max_detections = 100;
+};
+
+// NMS per `params`, then one TagScore per surviving box, named from `labels` (unknown classes dropped).
+std::vector<TagScore> label_detections(std::vector<Detection> dets, const std::vector<std::string>& labels,
+                                       const DetectParams& params);
 
 }  // namespace vigil::vision

@@ -4,7 +4,7 @@
 // margin w (0 at the decision boundary, ~1–3 for clear people). vigil reports
 //     probability = 1 / (1 + exp(-2·w))
 // a fixed Platt-style mapping: w = 0 → 0.50, w = 0.5 → 0.73, w = 1 → 0.88, w = 2 → 0.98. Windows with
-// w < 0 are never reported; a threshold above 0.5 in vigil-model.json ("threshold") drops weak ones.
+// w < 0 are never reported, so every person has probability ≥ 0.5; alert thresholds filter further.
 #include <cmath>
 
 #include <opencv2/imgproc.hpp>
@@ -68,7 +68,7 @@ class HogPersonModel final : public Model {
       const float prob = 1.f / (1.f + std::exp(-2.f * r[4]));
       dets.push_back({0, prob, clamp_box(r[0] / w, r[1] / h, r[2] / w, r[3] / h)});
     }
-    for (const auto& d : nms(std::move(dets), 0.45f, true, 100)) p.tags.push_back({info_.labels[0], 0, d.score, d.box});
+    p.tags = label_detections(std::move(dets), info_.labels, DetectParams{0.5f, 0.45f, true, 100});
     return p;
   }
 
