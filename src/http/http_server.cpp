@@ -65,8 +65,10 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// application/x-www-form-urlencoded fields, added to `params`.
-void parse_form(std::string_view body, std::multimap<std::string, std::string>& params) {
+}  // namespace
+
+std::multimap<std::string, std::string> parse_form(std::string_view body) {
+  std::multimap<std::string, std::string> params;
   while (!body.empty()) {
     const auto amp = body.find('&');
     const std::string_view pair = body.substr(0, amp);
@@ -75,7 +77,10 @@ void parse_form(std::string_view body, std::multimap<std::string, std::string>& 
     if (amp == std::string_view::npos) break;
     body.remove_prefix(amp + 1);
   }
+  return params;
 }
+
+namespace {
 
 // Reads a POST body through the library's streaming reader. Unlike its buffered path, this one does not
 // refuse urlencoded bodies over 8 KB (curl -d @photo.jpg sends images that way); the overall size limit
@@ -94,13 +99,10 @@ bool read_body(const httplib::Request& req, const httplib::ContentReader& reader
           return true;
         });
   }
-  const bool ok = reader([&](const char* data, std::size_t n) {
+  return reader([&](const char* data, std::size_t n) {
     out.body.append(data, n);
     return true;
   });
-  if (ok && req.get_header_value("Content-Type").find("application/x-www-form-urlencoded") == 0)
-    parse_form(out.body, out.params);
-  return ok;
 }
 
 void apply(const HttpResponse& in, httplib::Response& out) {
@@ -148,11 +150,9 @@ HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
-  Handler wrapped = std::move(handler);
-  auto plain = [h = wrapped](const httplib::Request& req, httplib::Response& res) { apply(h(convert(req)), res); };
   auto& s = impl_->server;
   if (method == "POST") {
-    s.Post(pattern, [h = wrapped](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    s.Post(pattern, [h = std::move(handler)](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       HttpRequest r = convert(req);
       if (!read_body(req, reader, r)) {
         if (res.status < 400) res.status = 400;
@@ -162,6 +162,7 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
     });
     return;
   }
+  auto plain = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) { apply(h(convert(req)), res); };
   if (method == "GET") s.Get(pattern, plain);
   else if (method == "PUT") s.Put(pattern, plain);
   else if (method == "DELETE") s.Delete(pattern, plain);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -20,7 +21,7 @@ namespace vigil::http {
 struct HttpRequest {
   std::string method, path, body, remote_addr;
   std::multimap<std::string, std::string> headers;  // names lower-cased
-  std::multimap<std::string, std::string> params;   // query string and urlencoded form fields
+  std::multimap<std::string, std::string> params;   // query string (a urlencoded body stays in `body`)
   std::map<std::string, std::string> parts;         // multipart/form-data parts by field name
   std::vector<std::string> matches;                 // regex groups of the route pattern
 
@@ -36,6 +37,10 @@ struct HttpResponse {
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+// The fields of an application/x-www-form-urlencoded body, percent-decoded. Pure; handlers call it only when
+// they want form fields, so binary bodies sent with that content type are not scanned for nothing.
+std::multimap<std::string, std::string> parse_form(std::string_view body);
 // Called for responses the library makes itself (404 for unknown routes, 413 for big bodies, 400 for
 // malformed requests): given the status, returns the body to send.
 using ErrorRenderer = std::function<HttpResponse(int status, const HttpRequest&)>;

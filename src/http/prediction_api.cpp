@@ -136,10 +136,18 @@ class PredictionApi : public std::enable_shared_from_this<PredictionApi> {
   HttpResponse on_image(const HttpRequest& req) {
     if (auto denied = check_key(req)) return *denied;
     std::string_view bytes = req.body;
-    if (auto it = req.parts.find("imageData"); it != req.parts.end()) bytes = it->second;
-    else if (auto p = req.params.find("imageData"); p != req.params.end() &&
-             req.header("content-type").find("application/x-www-form-urlencoded") != std::string::npos)
-      bytes = p->second;
+    std::string form_field;
+    if (auto it = req.parts.find("imageData"); it != req.parts.end()) {
+      bytes = it->second;
+    } else if (vision::sniff_image_format(bytes).empty() &&
+               req.header("content-type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+      // A real form (imageData=...), not image bytes sent with curl's default content type.
+      auto form = parse_form(req.body);
+      if (auto f = form.find("imageData"); f != form.end()) {
+        form_field = std::move(f->second);
+        bytes = form_field;
+      }
+    }
     if (bytes.empty())
       return error_response(400, "BadRequestImageFormat",
                             "no image in the request: send the bytes as the body (application/octet-stream) or as "
