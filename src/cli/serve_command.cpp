@@ -1,12 +1,11 @@
 // vigil serve: the Custom Vision exported container's HTTP API on a local model (see http/prediction_api.h).
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/signals.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/prediction_api.h"
@@ -26,23 +25,14 @@ struct ServeOptions {
 };
 
 int serve(const ServeOptions& o) {
-  // Block SIGINT/SIGTERM in every thread; one waiter below turns them into a clean stop.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SignalStop signals;  // before any thread starts
 
-  std::vector<std::unique_ptr<vision::Model>> instances;
-  for (int i = 0; i < o.instances; ++i) {
-    auto model = vision::load_model(o.model, {o.device});
-    if (!model) {
-      std::cerr << "vigil serve: " << model.error().message << "\n";
-      return 1;
-    }
-    instances.push_back(std::move(*model));
+  auto loaded = vision::make_model_runner(o.model, {o.device}, o.instances);
+  if (!loaded) {
+    std::cerr << "vigil serve: " << loaded.error().message << "\n";
+    return 1;
   }
-  vision::ModelRunner runner(std::move(instances));
+  vision::ModelRunner& runner = **loaded;
   const auto& info = runner.info();
   LOG_INFO("serve", "model " << info.source << " (" << info.format << (info.variant.empty() ? "" : ", " + info.variant)
                              << ", " << info.labels.size() << " labels, input " << info.input_size.width << "x"
@@ -59,15 +49,11 @@ int serve(const ServeOptions& o) {
   }
   LOG_INFO("serve", "listening on http://" << o.host << ":" << server.port()
                                            << (o.prediction_key.empty() ? "" : " (Prediction-Key required)"));
-  std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&signals, &sig);
+  signals.arm([&](int sig) {
     LOG_INFO("serve", "signal " << sig << ": stopping");
     server.stop();
   });
   server.run();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter when run() ended for another reason
-  waiter.join();
   return 0;
 }
 

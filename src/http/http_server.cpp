@@ -108,6 +108,16 @@ bool read_body(const httplib::Request& req, const httplib::ContentReader& reader
 void apply(const HttpResponse& in, httplib::Response& out) {
   out.status = in.status;
   for (const auto& [k, v] : in.headers) out.set_header(k, v);
+  if (in.stream) {
+    out.set_content_provider(in.content_type.c_str(), [stream = in.stream](std::size_t, httplib::DataSink& sink) {
+      const StreamWriter write = [&sink](std::string_view chunk) {
+        return sink.is_writable() && sink.write(chunk.data(), chunk.size());
+      };
+      if (!stream(write)) sink.done();
+      return true;
+    });
+    return;
+  }
   out.set_content(in.body, in.content_type);
 }
 

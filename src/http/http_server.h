@@ -29,11 +29,18 @@ struct HttpRequest {
   std::string param(const std::string& name) const;
 };
 
+// Writes one chunk of a streamed body; false when the client has gone.
+using StreamWriter = std::function<bool(std::string_view)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed instead: `stream` is called again and again with a writer until it
+  // returns false, a write fails, or the server stops; then the connection closes. It runs on the request's
+  // pool thread, so it should wait (on a condition, with a timeout) between chunks rather than spin.
+  std::function<bool(const StreamWriter&)> stream;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "core/metrics.h"
-#include "http/http_fetch.h"
+#include "http/http_client.h"
 #include "http/http_server.h"
 #include "vision/model_runner.h"
 

@@ -1,4 +1,5 @@
 #include "vision/model_runner.h"
+#include <algorithm>
 
 namespace vigil::vision {
 namespace {
@@ -72,6 +73,17 @@ Result<Prediction> ModelRunner::predict(const cv::Mat& bgr, PredictTimings* timi
   Prediction p = front.decode(*raw, *input);
   if (timings) *timings = {prepare_ms, job.queue_ms, job.infer_ms, ms_since(t0)};
   return p;
+}
+
+Result<std::unique_ptr<ModelRunner>> make_model_runner(const std::string& path, const LoadOptions& options,
+                                                       int instances) {
+  std::vector<std::unique_ptr<Model>> models;
+  for (int i = 0; i < std::max(1, instances); ++i) {
+    auto model = load_model(path, options);
+    if (!model) return model.error();
+    models.push_back(std::move(*model));
+  }
+  return std::make_unique<ModelRunner>(std::move(models));
 }
 
 }  // namespace vigil::vision

@@ -62,4 +62,8 @@ class ModelRunner {
   std::atomic<std::uint64_t> inferences_{0}, rejected_{0};
 };
 
+// Loads `instances` copies of the model at `path` and starts their owner threads.
+Result<std::unique_ptr<ModelRunner>> make_model_runner(const std::string& path, const LoadOptions& options,
+                                                       int instances);
+
 }  // namespace vigil::vision

@@ -40,4 +40,37 @@ std::string prediction_envelope(const Prediction& p, std::chrono::system_clock::
   return doc.dump();
 }
 
+Result<Prediction> parse_prediction_envelope(const std::string& text) {
+  const auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return make_error(ErrorCode::InvalidArgument, "the answer is not JSON");
+  const nlohmann::json* preds = &doc;
+  if (doc.is_object()) {
+    auto it = doc.find("predictions");
+    if (it == doc.end()) return make_error(ErrorCode::InvalidArgument, "the answer has no 'predictions' array");
+    preds = &*it;
+  }
+  if (!preds->is_array()) return make_error(ErrorCode::InvalidArgument, "'predictions' is not an array");
+  Prediction out;
+  for (const auto& e : *preds) {
+    if (!e.is_object() || !e.contains("tagName") || !e["tagName"].is_string() || !e.contains("probability") ||
+        !e["probability"].is_number())
+      return make_error(ErrorCode::InvalidArgument, "a prediction lacks a string tagName or a numeric probability");
+    TagScore t;
+    t.tag = e["tagName"].get<std::string>();
+    t.probability = e["probability"].get<float>();
+    if (e.contains("tagId") && e["tagId"].is_number_integer()) t.index = e["tagId"].get<int>();
+    if (auto b = e.find("boundingBox"); b != e.end() && b->is_object()) {
+      Box box;
+      box.left = b->value("left", 0.0f);
+      box.top = b->value("top", 0.0f);
+      box.width = b->value("width", 0.0f);
+      box.height = b->value("height", 0.0f);
+      t.box = box;
+      out.task = Task::Detection;
+    }
+    out.tags.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace vigil::vision

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "core/result.h"
 #include "vision/prediction.h"
 
 namespace vigil::vision {
@@ -15,5 +16,10 @@ namespace vigil::vision {
 std::string prediction_envelope(const Prediction& p, std::chrono::system_clock::time_point created);
 
 double round8(double v);
+
+// Reads an envelope written by vigil serve or a Custom Vision container (or the bare predictions array).
+// A prediction with a non-null boundingBox makes the result a detection. Errors: InvalidArgument, naming
+// what is missing.
+Result<Prediction> parse_prediction_envelope(const std::string& json);
 
 }  // namespace vigil::vision

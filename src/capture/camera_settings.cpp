@@ -1,0 +1,190 @@
+#include "capture/camera_settings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil::capture {
+namespace {
+
+using Apply = std::function<Status(CameraSettings&, const std::string& name, const std::string& text)>;
+
+struct Setting {
+  SettingDoc doc;
+  Apply apply;
+};
+
+Error bad(const std::string& name, const std::string& text, const std::string& expected) {
+  return make_error(ErrorCode::InvalidArgument, "setting " + name + "='" + text + "' is not valid: expected " + expected);
+}
+
+template <typename T>
+Result<T> parse_number(const std::string& name, const std::string& text, T min, T max, const std::string& what) {
+  std::string t = text;
+  t.erase(0, t.find_first_not_of(" \t"));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  T v{};
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < min || v > max) return bad(name, text, what);
+  return v;
+}
+
+Apply text_field(std::string CameraSettings::*field) {
+  return [field](CameraSettings& s, const std::string&, const std::string& text) {
+    s.*field = text;
+    return ok_status();
+  };
+}
+
+Apply bool_field(bool CameraSettings::*field) {
+  return [field](CameraSettings& s, const std::string& name, const std::string& text) -> Status {
+    auto v = parse_bool_setting(name, text);
+    if (!v) return v.error();
+    s.*field = *v;
+    return ok_status();
+  };
+}
+
+Apply int_field(int CameraSettings::*field, int min, int max) {
+  return [=](CameraSettings& s, const std::string& name, const std::string& text) -> Status {
+    auto v = parse_number<int>(name, text, min, max,
+                               "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    if (!v) return v.error();
+    s.*field = *v;
+    return ok_status();
+  };
+}
+
+Apply double_field(double CameraSettings::*field, double min, double max, const std::string& what) {
+  return [=](CameraSettings& s, const std::string& name, const std::string& text) -> Status {
+    auto v = parse_number<double>(name, text, min, max, what);
+    if (!v) return v.error();
+    s.*field = *v;
+    return ok_status();
+  };
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = {
+      {{"VIDEO_PATH", "0",
+        "camera device (0, /dev/video0), video file, folder of images, or stream URL (rtsp://, http://...mjpg)"},
+       text_field(&CameraSettings::video_path)},
+      {{"IMAGE_PROCESSING_ENDPOINT", "",
+        "where frames are sent: an http(s):// prediction URL (vigil serve or a Custom Vision container), or a model "
+        "run in-process (a model folder or builtin:person); empty = capture and preview only"},
+       text_field(&CameraSettings::endpoint)},
+      {{"IMAGE_PROCESSING_PARAMS", "", "query string added to the endpoint URL (or a JSON object of parameters)"},
+       [](CameraSettings& s, const std::string& name, const std::string& text) -> Status {
+         if (auto q = query_from_params(text); !q) return bad(name, text, "a query string or a JSON object");
+         s.params = text;
+         return ok_status();
+       }},
+      {{"SHOW_VIDEO", "false", "serve the live preview page (port PREVIEW_PORT)"}, bool_field(&CameraSettings::show_video)},
+      {{"VERBOSE", "false", "log every frame with its timings"}, bool_field(&CameraSettings::verbose)},
+      {{"LOOP_VIDEO", "true", "start a video file or image folder again at its end"}, bool_field(&CameraSettings::loop_video)},
+      {{"CONVERT_TO_GRAY", "false", "convert frames to grayscale before inference"},
+       bool_field(&CameraSettings::convert_to_gray)},
+      {{"RESIZE_WIDTH", "0", "resize frames to this width before inference (0 = keep; one of the two = keep aspect)"},
+       int_field(&CameraSettings::resize_width, 0, 8192)},
+      {{"RESIZE_HEIGHT", "0", "resize frames to this height before inference"},
+       int_field(&CameraSettings::resize_height, 0, 8192)},
+      {{"CAMERA_ID", "", "camera name in message properties and on the preview (default: the module name)"},
+       text_field(&CameraSettings::camera_id)},
+      {{"PREVIEW_HOST", "0.0.0.0", "address the preview listens on"}, text_field(&CameraSettings::preview_host)},
+      {{"PREVIEW_PORT", "5012", "preview port (0 = any free port)"}, int_field(&CameraSettings::preview_port, 0, 65535)},
+      {{"MAX_FPS", "0", "cap on processed frames per second (0 = as fast as the model goes)"},
+       double_field(&CameraSettings::max_fps, 0, 1000, "a number of frames per second from 0 to 1000")},
+      {{"REALTIME", "true",
+        "play files and folders at their own frame rate, dropping frames the model cannot keep up with "
+        "(false: process every frame)"},
+       bool_field(&CameraSettings::realtime)},
+      {{"MOTION_GATE", "true", "skip inference while the scene does not change"}, bool_field(&CameraSettings::motion_gate)},
+      {{"MOTION_THRESHOLD", "0.002", "fraction of pixels that must change to count as motion"},
+       double_field(&CameraSettings::motion_threshold, 0, 1, "a fraction from 0 to 1")},
+      {{"MOTION_RECHECK_S", "5", "run inference at least this often on a static scene (seconds)"},
+       double_field(&CameraSettings::motion_recheck_s, 0, 86400, "seconds from 0 to 86400")},
+      {{"STALL_SECONDS", "5", "a source with no new frame (or the same frozen frame) this long is 'stalled'"},
+       double_field(&CameraSettings::stall_s, 0.1, 3600, "seconds from 0.1 to 3600")},
+      {{"RECONNECT_MAX_S", "30", "longest wait between reconnect attempts (seconds)"},
+       double_field(&CameraSettings::reconnect_max_s, 0.1, 3600, "seconds from 0.1 to 3600")},
+      {{"SEND_EMPTY", "false", "also send predictions that contain no tags"}, bool_field(&CameraSettings::send_empty)},
+      {{"CAPTURE_WIDTH", "0", "resolution to request from a camera device (0 = its default)"},
+       int_field(&CameraSettings::capture_width, 0, 8192)},
+      {{"CAPTURE_HEIGHT", "0", "resolution to request from a camera device"},
+       int_field(&CameraSettings::capture_height, 0, 8192)},
+      {{"CAPTURE_FPS", "0", "frame rate to request from a device; frame rate of an image folder (default 1)"},
+       double_field(&CameraSettings::capture_fps, 0, 1000, "frames per second from 0 to 1000")},
+      {{"ENDPOINT_TIMEOUT_MS", "5000", "time allowed for one HTTP prediction request"},
+       int_field(&CameraSettings::endpoint_timeout_ms, 100, 600000)},
+  };
+  return table;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string percent_encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += {'%', hex[c >> 4], hex[c & 15]};
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<SettingDoc>& camera_setting_docs() {
+  static const std::vector<SettingDoc> docs = [] {
+    std::vector<SettingDoc> d;
+    for (const auto& s : settings()) d.push_back(s.doc);
+    return d;
+  }();
+  return docs;
+}
+
+Result<bool> parse_bool_setting(const std::string& name, const std::string& text) {
+  const std::string t = lower(text);
+  if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
+  if (t == "false" || t == "0" || t == "no" || t == "off") return false;
+  return bad(name, text, "True or False");
+}
+
+Result<std::string> query_from_params(const std::string& params) {
+  std::string p = params;
+  p.erase(0, p.find_first_not_of(" \t"));
+  if (p.empty()) return std::string();
+  if (p[0] == '{') {
+    auto j = nlohmann::json::parse(p, nullptr, false);
+    if (j.is_discarded() || !j.is_object())
+      return make_error(ErrorCode::InvalidArgument, "IMAGE_PROCESSING_PARAMS is not a JSON object");
+    std::string q;
+    for (const auto& [k, v] : j.items()) {
+      if (!q.empty()) q += '&';
+      q += percent_encode(k) + '=' + percent_encode(v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    return q;
+  }
+  if (p[0] == '?') p.erase(0, 1);
+  if (p.find_first_of(" \t\r\n#") != std::string::npos)
+    return make_error(ErrorCode::InvalidArgument, "IMAGE_PROCESSING_PARAMS contains spaces or '#'");
+  return p;
+}
+
+Result<CameraSettings> parse_camera_settings(const std::map<std::string, std::string>& values) {
+  CameraSettings s;
+  for (const auto& setting : settings()) {
+    auto it = values.find(setting.doc.name);
+    if (it == values.end()) continue;
+    if (auto st = setting.apply(s, setting.doc.name, it->second); !st) return st.error();
+  }
+  return s;
+}
+
+}  // namespace vigil::capture

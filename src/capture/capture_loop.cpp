@@ -1,0 +1,137 @@
+#include "capture/capture_loop.h"
+
+#include "core/log.h"
+
+namespace vigil::capture {
+
+using Clock = std::chrono::steady_clock;
+
+CaptureLoop::CaptureLoop(std::unique_ptr<FrameSource> source, CaptureOptions options, HealthCallback on_health)
+    : source_(std::move(source)),
+      options_(options),
+      on_health_(std::move(on_health)),
+      tracker_(options.stall_s, is_live(options.kind), Clock::now()) {}
+
+CaptureLoop::~CaptureLoop() { stop(); }
+
+void CaptureLoop::start() { thread_ = std::thread([this] { run(); }); }
+
+void CaptureLoop::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CaptureLoop::report(std::optional<HealthChange> change) {
+  if (change && on_health_) on_health_(*change);
+}
+
+HealthSnapshot CaptureLoop::health() const {
+  std::lock_guard lock(health_mutex_);
+  return {tracker_.state(), tracker_.reason(), tracker_.since()};
+}
+
+bool CaptureLoop::sleep_for(double seconds) {
+  std::unique_lock lock(mutex_);
+  return !changed_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return stopping_; });
+}
+
+void CaptureLoop::publish(cv::Mat image) {
+  const bool lossless = !is_live(options_.kind) && !options_.realtime;
+  std::unique_lock lock(mutex_);
+  if (lossless) changed_.wait(lock, [this] { return taken_ || stopping_; });
+  if (stopping_) return;
+  if (!taken_) dropped_.fetch_add(1);
+  Frame f;
+  f.image = std::move(image);
+  f.number = captured_.fetch_add(1) + 1;
+  f.captured = std::chrono::system_clock::now();
+  f.captured_steady = Clock::now();
+  slot_ = std::move(f);
+  taken_ = false;
+  lock.unlock();
+  changed_.notify_all();
+}
+
+void CaptureLoop::run() {
+  Backoff backoff(options_.reconnect_initial_s, options_.reconnect_max_s);
+  const bool paced = !is_live(options_.kind) && options_.realtime;
+  bool open = false;
+  Clock::time_point next_due = Clock::now();
+  auto fail = [&](const std::string& why) {
+    {
+      std::lock_guard lock(health_mutex_);
+      report(tracker_.on_failure(why, Clock::now()));
+    }
+    source_->close();
+    open = false;
+    const double delay = backoff.next_delay_s();
+    LOG_DEBUG("camera", why << "; retrying in " << delay << " s");
+    return sleep_for(delay);
+  };
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) break;
+    }
+    if (!open) {
+      if (auto s = source_->open(); !s) {
+        if (!fail(s.error().message)) break;
+        continue;
+      }
+      if (backoff.attempt() > 0) reconnects_.fetch_add(1);
+      open = true;
+      next_due = Clock::now();
+    }
+    auto frame = source_->read();
+    if (!frame) {
+      if (!fail(frame.error().message)) break;
+      continue;
+    }
+    if (frame->empty()) {
+      std::lock_guard lock(health_mutex_);
+      report(tracker_.on_end(Clock::now()));
+      break;
+    }
+    backoff.reset();
+    {
+      const auto fingerprint = is_live(options_.kind) ? frame_fingerprint(*frame) : captured_.load();
+      std::lock_guard lock(health_mutex_);
+      report(tracker_.on_frame(fingerprint, Clock::now()));
+    }
+    publish(std::move(*frame));
+    if (paced && source_->native_fps() > 0) {
+      next_due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / source_->native_fps()));
+      const auto now = Clock::now();
+      if (next_due < now - std::chrono::seconds(1)) next_due = now;  // fell far behind: do not burst
+      if (next_due > now && !sleep_for(std::chrono::duration<double>(next_due - now).count())) break;
+    }
+  }
+  source_->close();
+  ended_.store(true);
+  changed_.notify_all();
+}
+
+std::optional<Frame> CaptureLoop::next(std::uint64_t after, std::chrono::milliseconds timeout) {
+  {
+    std::unique_lock lock(mutex_);
+    const bool got = changed_.wait_for(lock, timeout, [&] {
+      return stopping_ || ended_.load() || (slot_ && !taken_ && slot_->number > after);
+    });
+    if (got && slot_ && !taken_ && slot_->number > after) {
+      taken_ = true;
+      Frame f = *slot_;  // shares the pixels; the capture thread replaces, never writes into, a published Mat
+      lock.unlock();
+      changed_.notify_all();
+      return f;
+    }
+  }
+  std::lock_guard lock(health_mutex_);
+  report(tracker_.on_tick(Clock::now()));
+  return std::nullopt;
+}
+
+}  // namespace vigil::capture

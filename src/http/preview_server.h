@@ -1,0 +1,47 @@
+// The preview server (port 5012 by default, as in the tutorial): a page a person can leave open, showing
+// each camera's live annotated frame, frame rate, health and recent events. Routes:
+//   GET /                 the page (web/index.html, built into the binary)
+//   GET /<file>           the page's other files (app.js, style.css)
+//   GET /api/status       JSON: {"cameras": [status…]}    (?camera=ID for one)
+//   GET /snapshot.jpg     the newest frame as JPEG         (?camera=ID; default the first camera)
+//   GET /stream.mjpg      multipart/x-mixed-replace MJPEG  (?camera=ID); repeats the last frame every second
+//                         while the source is down, so viewers stay connected
+//   GET /health, /metrics
+// Cameras are registered before start(); the server never owns them.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/camera_view.h"
+#include "core/metrics.h"
+#include "http/http_server.h"
+
+namespace vigil::http {
+
+class PreviewServer {
+ public:
+  explicit PreviewServer(Metrics& metrics);
+  ~PreviewServer();
+
+  void add_camera(capture::CameraView& view);
+  Status listen(const std::string& host, int port);
+  int port() const { return server_.port(); }
+  void start();
+  void stop();  // ends open MJPEG streams, then the server
+
+ private:
+  capture::CameraView* find(const HttpRequest& req) const;
+  HttpResponse snapshot(const HttpRequest& req);
+  HttpResponse stream(const HttpRequest& req);
+  HttpResponse status(const HttpRequest& req) const;
+
+  Metrics& metrics_;
+  HttpServer server_;
+  std::vector<capture::CameraView*> cameras_;
+  std::shared_ptr<std::atomic<bool>> closing_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace vigil::http

@@ -1,0 +1,91 @@
+// The preview page: polls /api/status once a second and keeps each camera's image fresh by loading
+// /snapshot.jpg again as soon as the previous one has arrived (at most 15 a second). When the server or a
+// source goes away the page says so, keeps the last frame greyed out, and picks up again by itself.
+"use strict";
+
+const cards = new Map();
+let updates = 0;
+
+function text(el, s) { if (el.textContent !== s) el.textContent = s; }
+
+function card(cam) {
+  let c = cards.get(cam.camera);
+  if (c) return c;
+  const node = document.getElementById("camera-card").content.firstElementChild.cloneNode(true);
+  node.dataset.camera = cam.camera;
+  document.getElementById("cameras").appendChild(node);
+  const q = "camera=" + encodeURIComponent(cam.camera);
+  node.querySelector(".mjpeg").href = "stream.mjpg?" + q;
+  node.querySelector(".snap").href = "snapshot.jpg?" + q;
+  c = { node, q, img: node.querySelector("img.live"), seq: -1, loading: false };
+  cards.set(cam.camera, c);
+  refreshImage(c);
+  return c;
+}
+
+function refreshImage(c) {
+  if (c.loading) return;
+  c.loading = true;
+  fetch("snapshot.jpg?" + c.q + "&t=" + Date.now(), { cache: "no-store" })
+    .then(r => {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      const seq = Number(r.headers.get("X-Frame-Sequence") || 0);
+      return r.blob().then(b => ({ seq, b }));
+    })
+    .then(({ seq, b }) => {
+      if (seq !== c.seq) {
+        const old = c.img.src;
+        c.img.src = URL.createObjectURL(b);
+        if (old && old.startsWith("blob:")) URL.revokeObjectURL(old);
+        c.seq = seq;
+        updates += 1;
+        document.body.dataset.updates = String(updates);
+        c.node.dataset.updates = String(Number(c.node.dataset.updates || 0) + 1);
+      }
+      c.loading = false;
+      setTimeout(() => refreshImage(c), 66);
+    })
+    .catch(() => { c.loading = false; setTimeout(() => refreshImage(c), 1000); });
+}
+
+function render(cam) {
+  const c = card(cam);
+  const n = c.node, h = cam.health || {};
+  const badge = n.querySelector(".health");
+  badge.className = "badge health " + h.state;
+  text(badge, h.state + (h.for_s !== undefined ? " · " + Math.round(h.for_s) + " s" : ""));
+  text(n.querySelector(".name"), cam.camera);
+  text(n.querySelector(".reason"), (h.state === "live" ? "" : h.reason || "") + (cam.last_error ? " — " + cam.last_error : ""));
+  n.querySelector(".frame").classList.toggle("down", h.state === "lost" || h.state === "stalled");
+  const ph = n.querySelector(".placeholder");
+  text(ph, h.state === "lost" ? "source lost — reconnecting…" : h.state === "stalled" ? "source stalled" : "waiting for the first frame…");
+  text(n.querySelector(".fps"), cam.fps.toFixed(1) + " /s");
+  text(n.querySelector(".infer"), cam.infer_ms ? cam.infer_ms.toFixed(1) + " ms" : "—");
+  const f = cam.frames;
+  text(n.querySelector(".frames"), `${f.captured} captured · ${f.inferred} inferred · ${f.skipped} static · ${f.dropped} dropped`);
+  text(n.querySelector(".inference"), cam.inference);
+  const top = n.querySelector(".top");
+  top.replaceChildren(...cam.top.map(t => { const li = document.createElement("li"); li.textContent = `${t.tag} ${(t.probability * 100).toFixed(0)} %`; return li; }));
+  const ev = n.querySelector(".events");
+  ev.replaceChildren(...cam.events.slice(0, 10).map(e => {
+    const li = document.createElement("li");
+    const b = document.createElement("b");
+    b.textContent = e.kind === "health" ? e.state : e.kind === "alert" ? "ALERT " + (e.tag || "") : (e.tags || []).map(t => t.tag).join(", ");
+    li.append(b, " " + (e.time || "").replace("T", " ").replace(/\.\d+Z$/, " UTC"));
+    return li;
+  }));
+}
+
+function poll() {
+  fetch("api/status", { cache: "no-store" })
+    .then(r => r.json())
+    .then(s => {
+      const conn = document.getElementById("conn");
+      conn.className = "badge live"; text(conn, "connected");
+      s.cameras.forEach(render);
+    })
+    .catch(() => { const conn = document.getElementById("conn"); conn.className = "badge offline"; text(conn, "vigil not reachable — retrying"); })
+    .finally(() => setTimeout(poll, 1000));
+}
+
+poll();
