@@ -14,10 +14,11 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j$(JOBS)
 
-# The main job on the embedded default: the prediction server with the built-in person detector,
-# on http://127.0.0.1:8080 (Ctrl-C stops it).
+# The main job on the embedded default: a camera on Debian's street video (looping) with the built-in
+# person detector; predictions printed as JSON lines, live preview on http://127.0.0.1:5012 (Ctrl-C stops it).
+VTEST := /usr/share/doc/opencv-doc/examples/data/vtest.avi
 run: build
-	./build/vigil serve --model builtin:person --host 127.0.0.1 --port 8080
+	./build/vigil camera --video $(VTEST) --endpoint builtin:person --show-video --preview-host 127.0.0.1
 
 test: build
 	ctest --preset $(PRESET) -j$(JOBS)

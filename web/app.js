@@ -51,6 +51,9 @@ function refreshImage(c) {
 function render(cam) {
   const c = card(cam);
   const n = c.node, h = cam.health || {};
+  // The health states this page has seen, in order (for people debugging, and for the browser test).
+  const seen = (n.dataset.states || "").split(",").filter(Boolean);
+  if (seen[seen.length - 1] !== h.state) { seen.push(h.state); n.dataset.states = seen.join(","); }
   const badge = n.querySelector(".health");
   badge.className = "badge health " + h.state;
   text(badge, h.state + (h.for_s !== undefined ? " · " + Math.round(h.for_s) + " s" : ""));

@@ -161,7 +161,7 @@ Result<std::string> query_from_params(const std::string& params) {
   p.erase(0, p.find_first_not_of(" \t"));
   if (p.empty()) return std::string();
   if (p[0] == '{') {
-    auto j = nlohmann::json::parse(p, nullptr, false);
+    auto j = nlohmann::ordered_json::parse(p, nullptr, false);  // keeps the order given
     if (j.is_discarded() || !j.is_object())
       return make_error(ErrorCode::InvalidArgument, "IMAGE_PROCESSING_PARAMS is not a JSON object");
     std::string q;

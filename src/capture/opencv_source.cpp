@@ -104,6 +104,12 @@ bool has_image_extension(const std::string& path) {
 }  // namespace
 
 std::unique_ptr<FrameSource> make_frame_source(const SourceSpec& spec, const SourceOptions& options) {
+  // RTSP over TCP: no lost packets (torn frames) on Wi-Fi and no UDP ports to open. Called while the
+  // program starts, before other threads read the environment; a user's own setting wins.
+  if (spec.kind == SourceKind::Stream && spec.location.rfind("rtsp", 0) == 0)
+    setenv("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp", 0);
+  // FFmpeg's own error lines ("Connection refused" on every retry) say less than the health reports do.
+  setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);
   if (spec.kind == SourceKind::ImageFolder || (spec.kind == SourceKind::File && has_image_extension(spec.location)))
     return std::make_unique<ImageFolderSource>(spec.location, options);
   return std::make_unique<VideoCaptureSource>(spec, options);

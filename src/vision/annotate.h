@@ -11,7 +11,7 @@
 
 namespace vigil::vision {
 
-void draw_prediction(cv::Mat& bgr, const Prediction& p, float min_probability = 0.3f, int max_tags = 3);
+void draw_prediction(cv::Mat& bgr, const Prediction& p, float min_probability = 0.4f, int max_tags = 3);
 void draw_caption(cv::Mat& bgr, const std::string& text);
 
 }  // namespace vigil::vision
