@@ -3,7 +3,7 @@ JOBS ?= 2
 PRESET ?= release
 BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
 
-.PHONY: deps configure build run test test-asan bench clean
+.PHONY: deps configure build run test test-asan bench bench-camera clean
 
 deps:
 	@scripts/install-deps
@@ -27,8 +27,13 @@ test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
 bench: build
-	cmake --build --preset $(PRESET) --target vigil_floor_bench -j$(JOBS)
+	cmake --build --preset $(PRESET) --target vigil_floor_bench vigil_camera_bench -j$(JOBS)
 	bench/serve_bench.py
+	bench/camera_bench.py
+
+bench-camera: build
+	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
+	bench/camera_bench.py
 
 clean:
 	rm -rf build build-debug build-asan

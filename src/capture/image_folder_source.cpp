@@ -15,6 +15,7 @@ Status ImageFolderSource::open() {
   namespace fs = std::filesystem;
   std::error_code ec;
   files_.clear();
+  still_.release();
   next_ = 0;
   if (fs::is_directory(path_, ec)) {
     for (const auto& entry : fs::directory_iterator(path_, ec))
@@ -36,8 +37,12 @@ Result<cv::Mat> ImageFolderSource::read() {
       next_ = 0;
     }
     const std::string& file = files_[next_++];
+    if (files_.size() == 1 && !still_.empty()) return still_;  // one still image: decode it once
     auto image = vision::read_image_file(file);
-    if (image) return *image;
+    if (image) {
+      if (files_.size() == 1) still_ = *image;  // frames are never written to, so sharing is safe
+      return *image;
+    }
     LOG_WARN("camera", "skipping " << file << ": " << image.error().message);
   }
   return make_error(ErrorCode::InvalidArgument, "no file in '" + path_ + "' is a readable image");

@@ -23,6 +23,7 @@ class ImageFolderSource : public FrameSource {
   SourceOptions options_;
   std::vector<std::string> files_;
   std::size_t next_ = 0;
+  cv::Mat still_;  // the decoded image when the source is a single still
 };
 
 }  // namespace vigil::capture

@@ -136,6 +136,7 @@ int run_camera(const CameraOptions& o) {
     LOG_INFO("camera", "signal " << sig << ": stopping");
     stop_requested = true;
   });
+  const auto started = std::chrono::steady_clock::now();
   cam.start();
   for (;;) {
     const auto c = cam.counters();
@@ -144,11 +145,14 @@ int run_camera(const CameraOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   cam.stop();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (preview) preview->stop();
   const auto c = cam.counters();
+  char rate[96];
+  std::snprintf(rate, sizeof rate, " in %.2f s (%.1f frames/s processed)", secs, c.processed / std::max(secs, 1e-9));
   std::cerr << "vigil camera: " << c.captured << " frames captured, " << c.processed << " processed, " << c.inferred
             << " inferred, " << c.skipped << " skipped by the motion gate, " << c.dropped << " dropped, " << c.errors
-            << " inference errors, " << c.sent << " messages sent\n";
+            << " inference errors, " << c.sent << " messages sent" << rate << "\n";
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // Camera settings as the tutorial writes them, and the errors for bad values; VIDEO_PATH forms.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "capture/camera_settings.h"
 #include "capture/frame_source.h"
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <regex>
+#include <set>
 
 #include "core/message.h"
 
