@@ -16,5 +16,6 @@ using Action = std::function<int()>;
 void add_serve_command(CLI::App& app, Action& run);
 void add_predict_command(CLI::App& app, Action& run);
 void add_camera_command(CLI::App& app, Action& run);
+void add_route_command(CLI::App& app, Action& run);
 
 }  // namespace vigil::cli
