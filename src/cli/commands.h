@@ -17,5 +17,6 @@ void add_serve_command(CLI::App& app, Action& run);
 void add_predict_command(CLI::App& app, Action& run);
 void add_camera_command(CLI::App& app, Action& run);
 void add_route_command(CLI::App& app, Action& run);
+void add_hub_command(CLI::App& app, Action& run);
 
 }  // namespace vigil::cli

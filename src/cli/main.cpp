@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_predict_command(app, run);
   vigil::cli::add_camera_command(app, run);
   vigil::cli::add_route_command(app, run);
+  vigil::cli::add_hub_command(app, run);
   CLI11_PARSE(app, argc, argv);
   vigil::log::Level l;
   if (!vigil::log::parse_level(level, l)) {

@@ -1,0 +1,294 @@
+#include "hub/hub.h"
+
+#include <chrono>
+
+#include "core/log.h"
+#include "core/time_util.h"
+
+namespace vigil::hub {
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+class HubContext : public ModuleContext {
+ public:
+  HubContext(Hub& hub, std::string id, Metrics& metrics) : hub_(hub), id_(std::move(id)), metrics_(metrics) {}
+  const std::string& module_id() const override { return id_; }
+  Metrics& metrics() override { return metrics_; }
+  void send(const std::string& output, Message m) override {
+    if (auto s = hub_.send(id_, output, std::move(m)); !s)
+      LOG_ERROR("hub", "[" << id_ << "] message on " << output << " not accepted: " << s.error().message);
+  }
+
+ private:
+  Hub& hub_;
+  std::string id_;
+  Metrics& metrics_;
+};
+
+}  // namespace
+
+struct Hub::LocalInput {
+  std::string endpoint, module, input;
+  std::function<void(const Message&)> handler;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Message> queue;
+  bool stopping = false;
+  std::thread thread;
+};
+
+struct Hub::Pump {
+  std::string endpoint;
+  std::shared_ptr<EndpointSender> sender;
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool pending = true, stopping = false;
+  std::thread thread;
+  std::atomic<std::uint64_t> delivered{0}, failures{0};
+};
+
+Hub::Hub(HubOptions options, Outbox& outbox, Metrics& metrics)
+    : options_(std::move(options)), outbox_(outbox), metrics_(metrics) {
+  metrics_.describe("vigil_hub_messages_routed_total", "counter", "Messages that matched at least one route");
+  metrics_.describe("vigil_hub_messages_unrouted_total", "counter", "Messages that matched no route");
+  metrics_.describe("vigil_hub_input_dropped_total", "counter", "Messages dropped from a full module input queue (oldest first)");
+  metrics_.describe("vigil_outbox_delivered_total", "counter", "Messages delivered from the outbox, by endpoint");
+  metrics_.describe("vigil_outbox_delivery_failures_total", "counter", "Failed delivery attempts, by endpoint");
+  metrics_.describe("vigil_outbox_depth", "gauge", "Messages waiting in the outbox, by endpoint");
+  metrics_.describe("vigil_outbox_oldest_age_seconds", "gauge", "Age of the oldest waiting message, by endpoint");
+  metrics_.describe("vigil_outbox_expired_total", "counter", "Messages dropped because their time to live passed");
+  metrics_.describe("vigil_outbox_evicted_total", "counter", "Messages evicted by the store's size cap");
+}
+
+Hub::~Hub() { stop(); }
+
+void Hub::attach_input(const std::string& module, const std::string& input, std::function<void(const Message&)> handler) {
+  auto in = std::make_unique<LocalInput>();
+  in->endpoint = Sink{Sink::Kind::ModuleInput, module, input}.endpoint();
+  in->module = module;
+  in->input = input;
+  in->handler = std::move(handler);
+  locals_[in->endpoint] = std::move(in);
+}
+
+void Hub::set_sender(const std::string& endpoint, std::shared_ptr<EndpointSender> sender) {
+  senders_[endpoint] = std::move(sender);
+}
+
+void Hub::set_remote_sender_factory(
+    std::function<std::shared_ptr<EndpointSender>(const std::string&, const std::string&)> f) {
+  remote_factory_ = std::move(f);
+}
+
+std::unique_ptr<ModuleContext> Hub::context_for(const std::string& module) {
+  return std::make_unique<HubContext>(*this, module, metrics_);
+}
+
+void Hub::start() {
+  running_ = true;
+  for (auto& [_, in] : locals_) in->thread = std::thread([this, p = in.get()] { run_local(*p); });
+  // Pumps for every endpoint that has something waiting from an earlier run, or a sender.
+  std::lock_guard lock(mutex_);
+  for (const auto& e : outbox_.endpoints()) pump_for(e);
+  for (const auto& [e, _] : senders_) pump_for(e);
+}
+
+void Hub::stop() {
+  if (!running_.exchange(false)) return;
+  for (auto& [_, in] : locals_) {
+    {
+      std::lock_guard lock(in->mutex);
+      in->stopping = true;
+    }
+    in->wake.notify_all();
+    if (in->thread.joinable()) in->thread.join();
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& [_, p] : pumps_) {
+    {
+      std::lock_guard l(p->mutex);
+      p->stopping = true;
+    }
+    p->wake.notify_all();
+    if (p->thread.joinable()) p->thread.join();
+  }
+}
+
+Hub::Pump& Hub::pump_for(const std::string& endpoint) {
+  auto it = pumps_.find(endpoint);
+  if (it != pumps_.end()) return *it->second;
+  auto p = std::make_unique<Pump>();
+  p->endpoint = endpoint;
+  if (auto s = senders_.find(endpoint); s != senders_.end()) p->sender = s->second;
+  else if (remote_factory_ && endpoint.rfind("/modules/", 0) == 0) {
+    // "/modules/{m}/inputs/{i}"
+    const auto m_end = endpoint.find('/', 9);
+    const std::string module = endpoint.substr(9, m_end - 9);
+    const std::string input = endpoint.substr(endpoint.rfind('/') + 1);
+    p->sender = remote_factory_(module, input);
+  }
+  if (!p->sender) LOG_WARN("hub", "no way to deliver to " << endpoint << " yet; its messages wait in the outbox");
+  Pump& ref = *p;
+  pumps_[endpoint] = std::move(p);
+  if (running_) ref.thread = std::thread([this, &ref] { run_pump(ref); });
+  return ref;
+}
+
+Status Hub::send(const std::string& module, const std::string& output, Message m) {
+  auto& s = m.system;
+  s.connection_device_id = options_.device_id;
+  s.connection_module_id = module;
+  s.output_name = output;
+  if (s.message_id.empty()) s.message_id = new_uuid();
+  if (s.creation_time_utc.empty()) s.creation_time_utc = format_utc_iso(std::chrono::system_clock::now(), 3) + "Z";
+
+  const auto deliveries = route_message(options_.routes, m);
+  if (deliveries.empty()) {
+    unrouted_.fetch_add(1);
+    metrics_.inc("vigil_hub_messages_unrouted_total");
+    LOG_DEBUG("hub", "no route for " << message_source(m));
+    return ok_status();
+  }
+  std::vector<OutboxAppend> durable;
+  for (const auto& d : deliveries) {
+    const std::string endpoint = d.sink.endpoint();
+    auto local = locals_.find(endpoint);
+    if (local == locals_.end()) {
+      durable.push_back({endpoint, d.priority == kDefaultPriority ? 10 : d.priority, d.ttl_s});
+      continue;
+    }
+    LocalInput& in = *local->second;
+    Message copy = m;
+    copy.system.input_name = in.input;
+    bool dropped = false;
+    {
+      std::lock_guard lock(in.mutex);
+      if (in.queue.size() >= options_.input_queue) {
+        in.queue.pop_front();
+        dropped = true;
+      }
+      in.queue.push_back(std::move(copy));
+    }
+    in.wake.notify_one();
+    if (dropped) metrics_.inc("vigil_hub_input_dropped_total", {{"endpoint", endpoint}});
+  }
+  if (!durable.empty()) {
+    if (auto st = outbox_.append(m, durable, now_ms()); !st) return st;
+    std::lock_guard lock(mutex_);
+    for (const auto& d : durable) {
+      Pump& p = pump_for(d.endpoint);
+      {
+        std::lock_guard l(p.mutex);
+        p.pending = true;
+      }
+      p.wake.notify_one();
+    }
+  }
+  routed_.fetch_add(1);
+  metrics_.inc("vigil_hub_messages_routed_total");
+  return ok_status();
+}
+
+void Hub::run_local(LocalInput& in) {
+  for (;;) {
+    Message m;
+    {
+      std::unique_lock lock(in.mutex);
+      in.wake.wait(lock, [&] { return in.stopping || !in.queue.empty(); });
+      if (in.queue.empty()) return;  // stopping and drained
+      m = std::move(in.queue.front());
+      in.queue.pop_front();
+    }
+    try {
+      in.handler(m);
+    } catch (const std::exception& e) {
+      LOG_ERROR("hub", in.endpoint << ": the module failed on a message: " << e.what());
+    }
+  }
+}
+
+void Hub::run_pump(Pump& p) {
+  double delay = 0;
+  const Labels labels = {{"endpoint", p.endpoint}};
+  auto last_sweep = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock lock(p.mutex);
+      if (delay > 0) p.wake.wait_for(lock, std::chrono::duration<double>(delay), [&] { return p.stopping; });
+      else p.wake.wait_for(lock, std::chrono::seconds(1), [&] { return p.stopping || p.pending; });
+      if (p.stopping) return;
+      p.pending = false;
+    }
+    if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(30)) {
+      (void)outbox_.sweep(now_ms());
+      last_sweep = std::chrono::steady_clock::now();
+    }
+    publish_gauges();
+    if (!p.sender) continue;
+    for (;;) {
+      auto batch = outbox_.peek(p.endpoint, 64, now_ms());
+      if (!batch) {
+        LOG_ERROR("hub", batch.error().message);
+        delay = options_.retry_max_s;
+        break;
+      }
+      if (batch->empty()) {
+        delay = 0;
+        break;
+      }
+      std::vector<std::int64_t> done;
+      Status failed = ok_status();
+      for (const auto& e : *batch) {
+        {
+          std::lock_guard lock(p.mutex);
+          if (p.stopping) break;
+        }
+        LOG_DEBUG("hub", "deliver " << p.endpoint << " " << e.message.system.message_id << " " << e.message.body.substr(0, 40));
+        if (auto s = p.sender->send(e.message); !s) {
+          failed = s;
+          break;
+        }
+        done.push_back(e.id);
+      }
+      if (auto s = outbox_.remove(done); !s) LOG_ERROR("hub", s.error().message);
+      p.delivered.fetch_add(done.size());
+      metrics_.inc("vigil_outbox_delivered_total", labels, static_cast<double>(done.size()));
+      if (!failed) {
+        p.failures.fetch_add(1);
+        metrics_.inc("vigil_outbox_delivery_failures_total", labels);
+        if (delay == 0)
+          LOG_WARN("hub", p.endpoint << " (" << p.sender->describe() << "): " << failed.error().message
+                                     << "; messages wait in the outbox, retrying");
+        delay = delay == 0 ? options_.retry_initial_s : std::min(options_.retry_max_s, delay * 2);
+        break;
+      }
+      if (delay > 0) LOG_INFO("hub", p.endpoint << " delivers again");
+      delay = 0;
+      std::lock_guard lock(p.mutex);
+      if (p.stopping) return;
+    }
+    publish_gauges();
+  }
+}
+
+void Hub::publish_gauges() {
+  const auto now = now_ms();
+  for (const auto& [endpoint, s] : outbox_.stats()) {
+    const Labels l = {{"endpoint", endpoint}};
+    metrics_.set("vigil_outbox_depth", l, static_cast<double>(s.depth));
+    metrics_.set("vigil_outbox_oldest_age_seconds", l, s.oldest_enqueued_ms ? (now - s.oldest_enqueued_ms) / 1000.0 : 0);
+    metrics_.set("vigil_outbox_expired_total", l, static_cast<double>(s.expired));
+    metrics_.set("vigil_outbox_evicted_total", l, static_cast<double>(s.evicted));
+  }
+}
+
+std::uint64_t Hub::delivered(const std::string& endpoint) const {
+  std::lock_guard lock(mutex_);
+  auto it = pumps_.find(endpoint);
+  return it == pumps_.end() ? 0 : it->second->delivered.load();
+}
+
+}  // namespace vigil::hub

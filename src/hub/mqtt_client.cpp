@@ -1,0 +1,165 @@
+#include "hub/mqtt_client.h"
+
+#include <mosquitto.h>
+
+#include <chrono>
+#include <regex>
+
+#include "core/log.h"
+
+namespace vigil::hub {
+namespace {
+
+void lib_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { mosquitto_lib_init(); });
+}
+
+std::string connack_text(int rc) {
+  switch (rc) {
+    case 0: return "connected";
+    case 1: return "the broker refused the protocol version";
+    case 2: return "the broker refused the client id";
+    case 3: return "the broker is unavailable";
+    case 4: return "bad user name or password";
+    case 5: return "not authorised";
+    default: return mosquitto_strerror(rc);
+  }
+}
+
+}  // namespace
+
+Result<MqttOptions> parse_mqtt_uri(const std::string& uri, std::string* path) {
+  static const std::regex re(R"(^(mqtts?)://(?:([^:@/]*)(?::([^@/]*))?@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?(/.*)?$)");
+  std::smatch m;
+  if (!std::regex_match(uri, m, re))
+    return make_error(ErrorCode::InvalidArgument, "'" + uri + "' is not an MQTT URI (mqtt://host[:port] or mqtts://user:pass@host:8883)");
+  MqttOptions o;
+  o.tls = m[1] == "mqtts";
+  o.username = m[2];
+  o.password = m[3];
+  o.host = m[4];
+  o.port = m[5].matched ? std::stoi(m[5]) : (o.tls ? 8883 : 1883);
+  if (o.port <= 0 || o.port > 65535) return make_error(ErrorCode::InvalidArgument, "bad port in '" + uri + "'");
+  if (path) *path = m[6].matched ? m[6].str() : "";
+  return o;
+}
+
+MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
+  lib_init();
+  mosq_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(),
+                        options_.client_id.empty() ? true : options_.clean_session, this);
+}
+
+MqttClient::~MqttClient() {
+  stop();
+  if (mosq_) mosquitto_destroy(mosq_);
+}
+
+std::string MqttClient::describe() const {
+  return std::string(options_.tls ? "mqtts://" : "mqtt://") + options_.host + ":" + std::to_string(options_.port);
+}
+
+void MqttClient::subscribe(const std::string& filter, int qos) {
+  {
+    std::lock_guard lock(mutex_);
+    subscriptions_[filter] = qos;
+  }
+  if (connected_) mosquitto_subscribe(mosq_, nullptr, filter.c_str(), qos);
+}
+
+Status MqttClient::start() {
+  if (!mosq_) return make_error(ErrorCode::Internal, "libmosquitto could not create a client");
+  mosquitto_connect_callback_set(mosq_, &MqttClient::handle_connect);
+  mosquitto_disconnect_callback_set(mosq_, &MqttClient::handle_disconnect);
+  mosquitto_message_callback_set(mosq_, &MqttClient::handle_message);
+  mosquitto_publish_callback_set(mosq_, &MqttClient::handle_publish);
+  mosquitto_reconnect_delay_set(mosq_, 1, 30, true);
+  mosquitto_max_inflight_messages_set(mosq_, 100);
+  if (!options_.username.empty())
+    mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.empty() ? nullptr : options_.password.c_str());
+  if (options_.tls) {
+    const char* ca = options_.ca_file.empty() ? nullptr : options_.ca_file.c_str();
+    const char* capath = ca ? nullptr : "/etc/ssl/certs";
+    if (const int rc = mosquitto_tls_set(mosq_, ca, capath, nullptr, nullptr, nullptr); rc != MOSQ_ERR_SUCCESS)
+      return make_error(ErrorCode::InvalidArgument, "TLS set-up for " + describe() + ": " + mosquitto_strerror(rc) +
+                                                        " (check the CA file)");
+  }
+  if (!options_.will_topic.empty())
+    mosquitto_will_set(mosq_, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
+                       options_.will_payload.data(), 1, options_.will_retain);
+  const int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
+  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
+    return make_error(ErrorCode::InvalidArgument, "cannot connect to " + describe() + ": " + mosquitto_strerror(rc));
+  if (rc == MOSQ_ERR_ERRNO) LOG_WARN("mqtt", describe() << " is not reachable yet; retrying in the background");
+  if (mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS)
+    return make_error(ErrorCode::Internal, "libmosquitto could not start its network thread");
+  started_ = true;
+  return ok_status();
+}
+
+void MqttClient::stop() {
+  if (!started_.exchange(false)) return;
+  mosquitto_disconnect(mosq_);
+  mosquitto_loop_stop(mosq_, false);
+  connected_ = false;
+  acked_.notify_all();
+}
+
+Status MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain, int timeout_ms) {
+  if (!connected_) return make_error(ErrorCode::Unavailable, describe() + " is not connected");
+  int mid = 0;
+  const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
+  if (rc != MOSQ_ERR_SUCCESS)
+    return make_error(rc == MOSQ_ERR_PAYLOAD_SIZE ? ErrorCode::TooLarge : ErrorCode::Unavailable,
+                      "publish to " + describe() + ": " + mosquitto_strerror(rc));
+  std::unique_lock lock(mutex_);
+  const bool ok = acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_.count(mid) > 0 || !started_; });
+  done_.erase(mid);
+  if (!ok) return make_error(ErrorCode::Timeout, describe() + " did not acknowledge within " + std::to_string(timeout_ms) + " ms");
+  if (!started_) return make_error(ErrorCode::Unavailable, "the client stopped");
+  return ok_status();
+}
+
+void MqttClient::handle_connect(mosquitto* mosq, void* obj, int rc) {
+  auto* self = static_cast<MqttClient*>(obj);
+  if (rc != 0) {
+    LOG_WARN("mqtt", self->describe() << ": " << connack_text(rc));
+    if (self->on_connection_) self->on_connection_(false, connack_text(rc));
+    return;
+  }
+  std::map<std::string, int> subs;
+  {
+    std::lock_guard lock(self->mutex_);
+    subs = self->subscriptions_;
+  }
+  for (const auto& [filter, qos] : subs) mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
+  self->connected_ = true;
+  LOG_INFO("mqtt", "connected to " << self->describe());
+  if (self->on_connection_) self->on_connection_(true, "connected");
+}
+
+void MqttClient::handle_disconnect(mosquitto*, void* obj, int rc) {
+  auto* self = static_cast<MqttClient*>(obj);
+  const bool was = self->connected_.exchange(false);
+  if (was && rc != 0) LOG_WARN("mqtt", "lost " << self->describe() << " (" << mosquitto_strerror(rc) << "); reconnecting");
+  if (self->on_connection_) self->on_connection_(false, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
+}
+
+void MqttClient::handle_message(mosquitto*, void* obj, const ::mosquitto_message* m) {
+  auto* self = static_cast<MqttClient*>(obj);
+  if (!self->on_message_) return;
+  self->on_message_(m->topic ? m->topic : "",
+                    std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
+}
+
+void MqttClient::handle_publish(mosquitto*, void* obj, int mid) {
+  auto* self = static_cast<MqttClient*>(obj);
+  {
+    std::lock_guard lock(self->mutex_);
+    self->done_.insert(mid);
+  }
+  self->acked_.notify_all();
+}
+
+}  // namespace vigil::hub

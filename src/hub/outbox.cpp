@@ -1,0 +1,233 @@
+#include "hub/outbox.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+
+namespace vigil::hub {
+namespace {
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return ok_; }
+  sqlite3_stmt* get() { return s_; }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  int step() { return sqlite3_step(s_); }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
+  std::string text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+  bool ok_ = false;
+};
+
+const char kSchema[] =
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  endpoint TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  enqueued_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL,"  // 0: never
+    "  size INTEGER NOT NULL,"
+    "  message TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox(endpoint, priority, id);";
+
+}  // namespace
+
+Outbox::Outbox(sqlite3* db, std::string path, OutboxOptions options)
+    : db_(db), path_(std::move(path)), options_(options) {}
+
+Outbox::~Outbox() { sqlite3_close(db_); }
+
+Error Outbox::sql_error(const std::string& what) const {
+  return make_error(ErrorCode::Unavailable, "outbox " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+Status Outbox::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return make_error(ErrorCode::Unavailable, "outbox " + path_ + ": " + msg);
+  }
+  return ok_status();
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxOptions options) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error(ErrorCode::Unavailable, "cannot open the outbox " + path + ": " + why +
+                                                  " (is the folder there and writable?)");
+  }
+  std::unique_ptr<Outbox> box(new Outbox(db, path, options));
+  sqlite3_busy_timeout(db, 5000);
+  // WAL + FULL: a commit is on disk (fsync of the log) before append() returns.
+  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", kSchema})
+    if (auto s = box->exec(sql); !s) return s.error();
+  return box;
+}
+
+Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets, std::int64_t now_ms) {
+  if (targets.empty()) return ok_status();
+  const std::string json = message_to_json(m).dump();
+  std::lock_guard lock(mutex_);
+  if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
+  Stmt ins(db_, "INSERT INTO outbox(endpoint, priority, enqueued_ms, expires_ms, size, message) VALUES (?,?,?,?,?,?)");
+  if (!ins.ok()) {
+    (void)exec("ROLLBACK;");
+    return sql_error("prepare insert");
+  }
+  for (const auto& t : targets) {
+    const std::int64_t ttl = t.ttl_s ? static_cast<std::int64_t>(t.ttl_s) : options_.default_ttl_s;
+    ins.bind(1, t.endpoint);
+    ins.bind(2, t.priority);
+    ins.bind(3, now_ms);
+    ins.bind(4, ttl < 0 ? 0 : now_ms + ttl * 1000);
+    ins.bind(5, static_cast<std::int64_t>(json.size()));
+    ins.bind(6, json);
+    if (ins.step() != SQLITE_DONE) {
+      const Error e = sql_error("insert");
+      (void)exec("ROLLBACK;");
+      return e;
+    }
+    ins.reset();
+  }
+  if (auto s = exec("COMMIT;"); !s) {
+    (void)exec("ROLLBACK;");
+    return s;
+  }
+  if (options_.max_bytes) return evict_over_cap();
+  return ok_status();
+}
+
+Status Outbox::evict_over_cap() {
+  Stmt total(db_, "SELECT COALESCE(SUM(size), 0) FROM outbox");
+  if (!total.ok() || total.step() != SQLITE_ROW) return sql_error("size");
+  std::int64_t bytes = total.i64(0);
+  if (static_cast<std::uint64_t>(bytes) <= options_.max_bytes) return ok_status();
+  Stmt oldest(db_, "SELECT id, endpoint, size FROM outbox ORDER BY id LIMIT 256");
+  Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
+  std::uint64_t n = 0;
+  while (static_cast<std::uint64_t>(bytes) > options_.max_bytes && oldest.step() == SQLITE_ROW) {
+    del.bind(1, oldest.i64(0));
+    del.step();
+    del.reset();
+    ++evicted_[oldest.text(1)];
+    bytes -= oldest.i64(2);
+    ++n;
+  }
+  LOG_WARN("outbox", "store over its cap of " << options_.max_bytes << " bytes: evicted the " << n
+                                                << " oldest message(s)");
+  return ok_status();
+}
+
+Result<std::vector<OutboxEntry>> Outbox::peek(const std::string& endpoint, std::size_t max, std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  Stmt q(db_, "SELECT id, priority, enqueued_ms, expires_ms, message FROM outbox WHERE endpoint = ? "
+              "ORDER BY priority, id LIMIT ?");
+  if (!q.ok()) return sql_error("prepare select");
+  Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
+  std::vector<OutboxEntry> out;
+  q.bind(1, endpoint);
+  q.bind(2, static_cast<std::int64_t>(max));
+  std::vector<std::int64_t> expired;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    const std::int64_t expires = q.i64(3);
+    if (expires && expires <= now_ms) {
+      expired.push_back(q.i64(0));
+      continue;
+    }
+    auto doc = nlohmann::json::parse(q.text(4), nullptr, false);
+    auto m = doc.is_discarded() ? Result<Message>(make_error(ErrorCode::Internal, "not JSON")) : message_from_json(doc);
+    if (!m) {
+      LOG_ERROR("outbox", "entry " << q.i64(0) << " is unreadable (" << m.error().message << "); dropping it");
+      expired.push_back(q.i64(0));
+      continue;
+    }
+    out.push_back({q.i64(0), endpoint, static_cast<int>(q.i64(1)), q.i64(2), std::move(*m)});
+  }
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sql_error("select");
+  for (auto id : expired) {
+    del.bind(1, id);
+    del.step();
+    del.reset();
+  }
+  expired_[endpoint] += expired.size();
+  return out;
+}
+
+Status Outbox::remove(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return ok_status();
+  std::lock_guard lock(mutex_);
+  if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
+  Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
+  for (auto id : ids) {
+    del.bind(1, id);
+    if (del.step() != SQLITE_DONE) {
+      const Error e = sql_error("delete");
+      (void)exec("ROLLBACK;");
+      return e;
+    }
+    del.reset();
+  }
+  return exec("COMMIT;");
+}
+
+Result<std::uint64_t> Outbox::sweep(std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  Stmt q(db_, "SELECT endpoint, COUNT(*) FROM outbox WHERE expires_ms != 0 AND expires_ms <= ? GROUP BY endpoint");
+  q.bind(1, now_ms);
+  std::uint64_t n = 0;
+  while (q.step() == SQLITE_ROW) {
+    expired_[q.text(0)] += static_cast<std::uint64_t>(q.i64(1));
+    n += static_cast<std::uint64_t>(q.i64(1));
+  }
+  Stmt del(db_, "DELETE FROM outbox WHERE expires_ms != 0 AND expires_ms <= ?");
+  del.bind(1, now_ms);
+  if (del.step() != SQLITE_DONE) return sql_error("sweep");
+  return n;
+}
+
+std::map<std::string, EndpointStats> Outbox::stats() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, EndpointStats> out;
+  Stmt q(db_, "SELECT endpoint, COUNT(*), COALESCE(SUM(size), 0), MIN(enqueued_ms) FROM outbox GROUP BY endpoint");
+  while (q.step() == SQLITE_ROW) {
+    auto& s = out[q.text(0)];
+    s.depth = static_cast<std::uint64_t>(q.i64(1));
+    s.bytes = static_cast<std::uint64_t>(q.i64(2));
+    s.oldest_enqueued_ms = q.i64(3);
+  }
+  for (const auto& [e, n] : expired_) out[e].expired = n;
+  for (const auto& [e, n] : evicted_) out[e].evicted = n;
+  return out;
+}
+
+std::vector<std::string> Outbox::endpoints() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  Stmt q(db_, "SELECT DISTINCT endpoint FROM outbox");
+  while (q.step() == SQLITE_ROW) out.push_back(q.text(0));
+  return out;
+}
+
+}  // namespace vigil::hub

@@ -1,0 +1,80 @@
+// Outbox: the durable store-and-forward queues, in SQLite (WAL journal, synchronous=FULL), the only SQLite
+// user. append() returns only after the message is committed to disk, so a sender may be acknowledged then;
+// the message survives kill -9 and a power cut. Each endpoint has its own queue, read in order of priority
+// (0 first) and then arrival; a delivered message is removed by id. Expired messages (their route's TTL or the
+// store-and-forward default) are dropped when read or swept, and an optional size cap evicts the oldest first;
+// both are counted. Thread-safe (one connection behind a mutex).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/message.h"
+#include "core/result.h"
+
+struct sqlite3;
+
+namespace vigil::hub {
+
+struct OutboxOptions {
+  std::int64_t default_ttl_s = 7200;  // storeAndForwardConfiguration.timeToLiveSecs; < 0 = keep forever
+  std::uint64_t max_bytes = 0;        // storeLimits.maxSizeBytes; 0 = no cap
+};
+
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string endpoint;
+  int priority = 0;
+  std::int64_t enqueued_ms = 0;
+  Message message;
+};
+
+struct EndpointStats {
+  std::uint64_t depth = 0, bytes = 0;
+  std::int64_t oldest_enqueued_ms = 0;  // 0 when empty
+  std::uint64_t expired = 0, evicted = 0;  // since this process opened the store
+};
+
+struct OutboxAppend {
+  std::string endpoint;
+  int priority = 0;
+  std::uint32_t ttl_s = 0;  // 0: the default
+};
+
+class Outbox {
+ public:
+  // Opens (creating) the store at `path`. Errors name the file and the cause.
+  static Result<std::unique_ptr<Outbox>> open(const std::string& path, OutboxOptions options);
+  ~Outbox();
+  Outbox(const Outbox&) = delete;
+  Outbox& operator=(const Outbox&) = delete;
+
+  // One message to several endpoints, in one durable transaction. `now_ms`: milliseconds since the epoch.
+  Status append(const Message& m, const std::vector<OutboxAppend>& targets, std::int64_t now_ms);
+  // Up to `max` unexpired entries of one endpoint, in delivery order. Expired ones met on the way are deleted.
+  Result<std::vector<OutboxEntry>> peek(const std::string& endpoint, std::size_t max, std::int64_t now_ms);
+  Status remove(const std::vector<std::int64_t>& ids);
+  // Deletes every expired entry; returns how many.
+  Result<std::uint64_t> sweep(std::int64_t now_ms);
+
+  std::map<std::string, EndpointStats> stats();
+  std::vector<std::string> endpoints();
+
+ private:
+  Outbox(sqlite3* db, std::string path, OutboxOptions options);
+  Status exec(const char* sql);
+  Status evict_over_cap();
+  Error sql_error(const std::string& what) const;
+
+  sqlite3* db_;
+  std::string path_;
+  OutboxOptions options_;
+  std::mutex mutex_;
+  std::map<std::string, std::uint64_t> expired_, evicted_;
+};
+
+}  // namespace vigil::hub

@@ -1,0 +1,158 @@
+#include "hub/property_bag.h"
+
+#include <cctype>
+#include <vector>
+
+namespace vigil::hub {
+namespace {
+
+struct SysKey {
+  const char* wire;
+  std::string SystemProperties::*field;
+};
+const SysKey kSysKeys[] = {
+    {"mid", &SystemProperties::message_id},          {"cid", &SystemProperties::correlation_id},
+    {"ctime", &SystemProperties::creation_time_utc}, {"on", &SystemProperties::output_name},
+    {"cdid", &SystemProperties::connection_device_id}, {"cmid", &SystemProperties::connection_module_id},
+};
+
+void add(std::string& bag, std::string_view key, std::string_view value) {
+  if (!bag.empty()) bag += '&';
+  bag += key;
+  bag += '=';
+  bag += url_encode(value);
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  while (true) {
+    const auto p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return out;
+}
+
+int hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string url_encode(std::string_view s) {
+  static const char* digits = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+    else out += {'%', digits[c >> 4], digits[c & 15]};
+  }
+  return out;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];  // '+' stays '+'
+    }
+  }
+  return out;
+}
+
+std::string encode_property_bag(const Message& m, bool with_output, bool with_connection) {
+  std::string bag;
+  const auto& s = m.system;
+  if (!s.message_id.empty()) add(bag, "%24.mid", s.message_id);
+  if (!s.correlation_id.empty()) add(bag, "%24.cid", s.correlation_id);
+  if (!m.content_type.empty()) add(bag, "%24.ct", m.content_type);
+  if (!m.content_encoding.empty()) add(bag, "%24.ce", m.content_encoding);
+  if (!s.creation_time_utc.empty()) add(bag, "%24.ctime", s.creation_time_utc);
+  if (with_output && !s.output_name.empty()) add(bag, "%24.on", s.output_name);
+  if (with_connection) {
+    if (!s.connection_device_id.empty()) add(bag, "%24.cdid", s.connection_device_id);
+    if (!s.connection_module_id.empty()) add(bag, "%24.cmid", s.connection_module_id);
+  }
+  for (const auto& [k, v] : m.properties) add(bag, url_encode(k), v);
+  return bag;
+}
+
+void decode_property_bag(std::string_view bag, Message& m) {
+  while (!bag.empty() && bag.back() == '/') bag.remove_suffix(1);
+  if (bag.empty()) return;
+  for (std::string_view pair : split(bag, '&')) {
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    const std::string key = url_decode(pair.substr(0, eq));
+    const std::string value = eq == std::string_view::npos ? std::string() : url_decode(pair.substr(eq + 1));
+    if (key.rfind("$.", 0) == 0) {
+      const std::string name = key.substr(2);
+      if (name == "ct") {
+        m.content_type = value;
+        continue;
+      }
+      if (name == "ce") {
+        m.content_encoding = value;
+        continue;
+      }
+      bool known = false;
+      for (const auto& k : kSysKeys)
+        if (name == k.wire) {
+          m.system.*k.field = value;
+          known = true;
+        }
+      if (known) continue;
+    }
+    m.properties[key] = value;
+  }
+}
+
+std::string events_topic(const std::string& device, const std::string& module) {
+  return "devices/" + device + (module.empty() ? "" : "/modules/" + module) + "/messages/events/";
+}
+
+std::string input_topic(const std::string& device, const std::string& module, const std::string& input) {
+  return "devices/" + device + "/modules/" + module + "/inputs/" + input + "/";
+}
+
+std::optional<EventsTopic> parse_events_topic(std::string_view topic) {
+  const auto parts = split(topic, '/');
+  // devices/{d}/messages/events[/bag]  or  devices/{d}/modules/{m}/messages/events[/bag]
+  EventsTopic t;
+  std::size_t i = 0;
+  if (parts.size() < 4 || parts[0] != "devices" || parts[1].empty()) return std::nullopt;
+  t.device = std::string(parts[1]);
+  i = 2;
+  if (parts[i] == "modules") {
+    if (parts.size() < 6 || parts[3].empty()) return std::nullopt;
+    t.module = std::string(parts[3]);
+    i = 4;
+  }
+  if (parts.size() < i + 2 || parts[i] != "messages" || parts[i + 1] != "events") return std::nullopt;
+  std::string bag;
+  for (std::size_t k = i + 2; k < parts.size(); ++k) {
+    if (!bag.empty()) bag += '/';
+    bag += parts[k];
+  }
+  t.bag = bag;
+  return t;
+}
+
+std::optional<InputTopic> parse_input_topic(std::string_view topic) {
+  const auto parts = split(topic, '/');
+  if (parts.size() < 6 || parts[0] != "devices" || parts[2] != "modules" || parts[4] != "inputs") return std::nullopt;
+  InputTopic t{std::string(parts[1]), std::string(parts[3]), std::string(parts[5]), {}};
+  for (std::size_t k = 6; k < parts.size(); ++k) {
+    if (!t.bag.empty()) t.bag += '/';
+    t.bag += parts[k];
+  }
+  return t;
+}
+
+}  // namespace vigil::hub

@@ -1,0 +1,84 @@
+#include "uplink/uplink.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "hub/mqtt_client.h"
+
+namespace vigil::uplink {
+namespace {
+
+class FileUplink : public hub::EndpointSender {
+ public:
+  explicit FileUplink(std::string path) : path_(std::move(path)) {}
+  ~FileUplink() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status send(const Message& m) override {
+    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) return make_error(ErrorCode::Unavailable, "cannot open " + path_ + ": " + std::strerror(errno));
+    const std::string line = message_to_json(m).dump() + "\n";
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd_) != 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd_);
+      fd_ = -1;
+      return make_error(ErrorCode::Unavailable, "cannot write " + path_ + ": " + why);
+    }
+    return ok_status();
+  }
+  std::string describe() const override { return "file:" + path_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+class MqttUplink : public hub::EndpointSender {
+ public:
+  MqttUplink(hub::MqttOptions o, std::string templ, std::string device)
+      : client_(std::move(o)), template_(std::move(templ)), device_(std::move(device)) {}
+  Status start() { return client_.start(); }
+  Status send(const Message& m) override {
+    std::string topic = template_;
+    auto fill = [&](const std::string& key, const std::string& value) {
+      for (std::size_t p; (p = topic.find(key)) != std::string::npos;) topic.replace(p, key.size(), value.empty() ? "-" : value);
+    };
+    fill("{device}", device_);
+    fill("{module}", m.system.connection_module_id);
+    fill("{output}", m.system.output_name);
+    return client_.publish(topic, message_to_json(m).dump(), 1, false, 10000);
+  }
+  std::string describe() const override { return client_.describe(); }
+
+ private:
+  hub::MqttClient client_;
+  std::string template_, device_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id) {
+  if (uri.rfind("file:", 0) == 0) {
+    const std::string path = uri.substr(5);
+    if (path.empty()) return make_error(ErrorCode::InvalidArgument, "file: uplink without a path (file:/var/lib/vigil/alerts.jsonl)");
+    return std::shared_ptr<hub::EndpointSender>(std::make_shared<FileUplink>(path));
+  }
+  if (uri.rfind("mqtt://", 0) == 0 || uri.rfind("mqtts://", 0) == 0) {
+    std::string path;
+    auto o = hub::parse_mqtt_uri(uri, &path);
+    if (!o) return o.error();
+    o->client_id = "vigil-uplink-" + device_id;
+    const std::string templ = path.size() > 1 ? path.substr(1) : "vigil/{device}/{module}/{output}";
+    auto up = std::make_shared<MqttUplink>(*o, templ, device_id);
+    if (auto s = up->start(); !s) return s.error();
+    return std::shared_ptr<hub::EndpointSender>(up);
+  }
+  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH or mqtt://host[:port]/topic)");
+}
+
+}  // namespace vigil::uplink

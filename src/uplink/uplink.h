@@ -1,0 +1,19 @@
+// Uplinks: where `$upstream` delivers to, each fed by the hub's durable outbox (one pump per uplink). Made from a
+// URI by make_uplink():
+//   file:PATH                 one JSON line per message (docs/messages.md form), flushed and fsync'ed
+//   mqtt://[user:pass@]host[:port][/topic-template]   and mqtts://…   QoS 1, waits for the broker's PUBACK;
+//                             template fields {device} {module} {output}; default vigil/{device}/{module}/{output};
+//                             payload: the message's JSON form
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "hub/hub.h"
+
+namespace vigil::uplink {
+
+Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id);
+
+}  // namespace vigil::uplink

@@ -1,0 +1,134 @@
+// The durable outbox: order by priority then arrival, per-endpoint queues, TTL expiry, the size cap, and
+// durability — a child process appends and is killed with SIGKILL right after append() returns; every message
+// it acknowledged must be there when the store is opened again.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "hub/outbox.h"
+
+using namespace vigil;
+using namespace vigil::hub;
+
+namespace {
+
+std::string temp_store(const char* name) {
+  const auto p = std::filesystem::temp_directory_path() / (std::string("vigil-") + name + "-" + std::to_string(::getpid()) + ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
+  return p.string();
+}
+
+Message msg(int seq) {
+  Message m = make_json_message("{\"seq\":" + std::to_string(seq) + "}", std::chrono::system_clock::now());
+  m.properties["seq"] = std::to_string(seq);
+  return m;
+}
+
+std::vector<std::string> seqs(const std::vector<OutboxEntry>& entries) {
+  std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.message.properties.at("seq"));
+  return out;
+}
+
+}  // namespace
+
+TEST(Outbox, OrderPerEndpointAndPriority) {
+  const auto path = temp_store("order");
+  auto box = Outbox::open(path, {});
+  ASSERT_TRUE(box.ok()) << box.error().message;
+  auto& b = **box;
+  ASSERT_TRUE(b.append(msg(1), {{"$upstream", 10, 0}, {"/modules/a/inputs/i", 10, 0}}, 1000).ok());
+  ASSERT_TRUE(b.append(msg(2), {{"$upstream", 10, 0}}, 1001).ok());
+  ASSERT_TRUE(b.append(msg(3), {{"$upstream", 0, 0}}, 1002).ok());  // a priority-0 alert jumps the queue
+  ASSERT_TRUE(b.append(msg(4), {{"$upstream", 10, 0}}, 1003).ok());
+  auto up = b.peek("$upstream", 10, 2000);
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(seqs(*up), (std::vector<std::string>{"3", "1", "2", "4"}));
+  EXPECT_EQ(seqs(*b.peek("/modules/a/inputs/i", 10, 2000)), (std::vector<std::string>{"1"}));
+  // Delivering the head of one endpoint does not touch the other.
+  ASSERT_TRUE(b.remove({(*up)[0].id, (*up)[1].id}).ok());
+  EXPECT_EQ(seqs(*b.peek("$upstream", 10, 2000)), (std::vector<std::string>{"2", "4"}));
+  EXPECT_EQ(seqs(*b.peek("/modules/a/inputs/i", 10, 2000)), (std::vector<std::string>{"1"}));
+  const auto stats = b.stats();
+  EXPECT_EQ(stats.at("$upstream").depth, 2u);
+  EXPECT_EQ(stats.at("$upstream").oldest_enqueued_ms, 1001);
+  // The message comes back whole.
+  const auto e = (*b.peek("$upstream", 1, 2000))[0];
+  EXPECT_EQ(e.message.body, "{\"seq\":2}");
+  EXPECT_EQ(e.message.content_type, "application/json");
+  EXPECT_FALSE(e.message.system.message_id.empty());
+}
+
+TEST(Outbox, TimeToLive) {
+  const auto path = temp_store("ttl");
+  auto box = Outbox::open(path, {60, 0});
+  ASSERT_TRUE(box.ok());
+  auto& b = **box;
+  ASSERT_TRUE(b.append(msg(1), {{"$upstream", 10, 0}}, 0).ok());       // default TTL 60 s
+  ASSERT_TRUE(b.append(msg(2), {{"$upstream", 10, 3600}}, 0).ok());    // route TTL 1 h
+  ASSERT_TRUE(b.append(msg(3), {{"$upstream", 10, 5}}, 0).ok());       // route TTL 5 s
+  EXPECT_EQ(seqs(*b.peek("$upstream", 10, 4000)), (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(seqs(*b.peek("$upstream", 10, 30000)), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(b.sweep(61000).value(), 1u);
+  EXPECT_EQ(seqs(*b.peek("$upstream", 10, 61000)), (std::vector<std::string>{"2"}));
+  EXPECT_EQ(b.stats().at("$upstream").expired, 2u);
+  auto forever = Outbox::open(temp_store("forever"), {-1, 0});
+  ASSERT_TRUE((*forever)->append(msg(9), {{"$upstream", 10, 0}}, 0).ok());
+  EXPECT_EQ((*forever)->peek("$upstream", 10, 1000LL * 86400 * 365).value().size(), 1u);
+}
+
+TEST(Outbox, SizeCapEvictsOldestFirst) {
+  const auto path = temp_store("cap");
+  auto box = Outbox::open(path, {-1, 2000});
+  ASSERT_TRUE(box.ok());
+  auto& b = **box;
+  for (int i = 1; i <= 40; ++i) ASSERT_TRUE(b.append(msg(i), {{"$upstream", 10, 0}}, i).ok());
+  const auto left = seqs(*b.peek("$upstream", 100, 100));
+  ASSERT_FALSE(left.empty());
+  EXPECT_LT(left.size(), 40u);
+  EXPECT_EQ(left.back(), "40");  // the newest survive
+  EXPECT_LE(b.stats().at("$upstream").bytes, 2000u);
+  EXPECT_EQ(b.stats().at("$upstream").evicted + left.size(), 40u);
+}
+
+TEST(Outbox, SurvivesSigkill) {
+  const auto path = temp_store("kill");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    auto box = Outbox::open(path, {-1, 0});
+    if (!box) _exit(2);
+    for (int i = 1;; ++i) {
+      if (!(*box)->append(msg(i), {{"$upstream", 10, 0}}, i).ok()) _exit(3);
+      // Acknowledge to the parent only after append() returned, like a hub acknowledging a sender.
+      if (write(fds[1], &i, sizeof i) != sizeof i) _exit(4);
+    }
+  }
+  close(fds[1]);
+  int acked = 0, v = 0;
+  while (acked < 200 && read(fds[0], &v, sizeof v) == sizeof v) acked = v;
+  kill(child, SIGKILL);
+  while (read(fds[0], &v, sizeof v) == sizeof v) acked = v;  // acknowledgements already in the pipe
+  close(fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto box = Outbox::open(path, {-1, 0});
+  ASSERT_TRUE(box.ok());
+  const auto entries = *(*box)->peek("$upstream", 100000, 0);
+  ASSERT_GE(static_cast<int>(entries.size()), acked);
+  for (int i = 0; i < acked; ++i) EXPECT_EQ(entries[static_cast<std::size_t>(i)].message.properties.at("seq"), std::to_string(i + 1));
+}
+
+TEST(Outbox, UnwritableFolderIsAClearError) {
+  auto box = Outbox::open("/nonexistent-folder/outbox.db", {});
+  ASSERT_FALSE(box.ok());
+  EXPECT_NE(box.error().message.find("/nonexistent-folder/outbox.db"), std::string::npos);
+}
