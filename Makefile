@@ -3,7 +3,7 @@ JOBS ?= 2
 PRESET ?= release
 BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
 
-.PHONY: deps configure build run test test-asan bench bench-camera clean
+.PHONY: deps configure build run test test-asan bench bench-camera fuzz clean
 
 deps:
 	@scripts/install-deps
@@ -27,13 +27,22 @@ test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
 bench: build
-	cmake --build --preset $(PRESET) --target vigil_floor_bench vigil_camera_bench -j$(JOBS)
+	cmake --build --preset $(PRESET) --target vigil_floor_bench vigil_camera_bench vigil_hub_bench -j$(JOBS)
 	bench/serve_bench.py
 	bench/camera_bench.py
+	bench/hub_mqtt_bench.py
 
 bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
 	bench/camera_bench.py
 
+# The route parser under libFuzzer for FUZZ_SECONDS (default 60), starting from fuzz/corpus/route.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	mkdir -p build-fuzz/corpus && cp -n fuzz/corpus/route/* build-fuzz/corpus/
+	./build-fuzz/fuzz/vigil_route_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus
+
 clean:
-	rm -rf build build-debug build-asan
+	rm -rf build build-debug build-asan build-fuzz

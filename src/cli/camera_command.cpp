@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "capture/camera_module.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
@@ -44,7 +45,7 @@ class PrintingContext : public ModuleContext {
   void send(const std::string& output, Message m) override {
     m.system.connection_module_id = id_;
     m.system.output_name = output;
-    const std::string line = nlohmann::json{{"output", output}, {"message", message_to_json(m)}}.dump();
+    const std::string line = json_text(nlohmann::json{{"output", output}, {"message", message_to_json(m)}});
     std::lock_guard lock(mutex_);
     out_ << line << '\n';
     out_.flush();

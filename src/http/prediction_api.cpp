@@ -1,4 +1,5 @@
 #include "http/prediction_api.h"
+#include "core/json_text.h"
 
 #include <chrono>
 
@@ -19,7 +20,7 @@ constexpr const char* kHarnessText = "CustomVision.ai model host harness";
 HttpResponse error_response(int status, const std::string& code, const std::string& message) {
   HttpResponse r;
   r.status = status;
-  r.body = nlohmann::json{{"code", code}, {"message", message}}.dump();
+  r.body = json_text(nlohmann::json{{"code", code}, {"message", message}});
   return r;
 }
 

@@ -1,4 +1,5 @@
 #include "http/preview_server.h"
+#include "core/json_text.h"
 
 #include <nlohmann/json.hpp>
 
@@ -10,7 +11,7 @@ namespace {
 HttpResponse json_error(int status, const std::string& code, const std::string& message) {
   HttpResponse r;
   r.status = status;
-  r.body = nlohmann::json{{"code", code}, {"message", message}}.dump();
+  r.body = json_text(nlohmann::json{{"code", code}, {"message", message}});
   return r;
 }
 
@@ -72,7 +73,7 @@ HttpResponse PreviewServer::status(const HttpRequest& req) const {
   for (auto* c : cameras_)
     if (id.empty() || c->id() == id) cams.push_back(c->status());
   if (!id.empty() && cams.empty()) return json_error(404, "UnknownCamera", "no camera named '" + id + "'");
-  return {200, "application/json", nlohmann::json{{"version", VIGIL_VERSION}, {"cameras", cams}}.dump(), {{"Cache-Control", "no-store"}}, {}};
+  return {200, "application/json", json_text(nlohmann::json{{"version", VIGIL_VERSION}, {"cameras", cams}}), {{"Cache-Control", "no-store"}}, {}};
 }
 
 HttpResponse PreviewServer::snapshot(const HttpRequest& req) {

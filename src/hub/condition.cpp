@@ -1,4 +1,5 @@
 #include "hub/condition.h"
+#include "core/json_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -887,8 +888,8 @@ std::string Value::to_text() const {
     case Kind::Undefined: return "undefined";
     case Kind::Null: return "null";
     case Kind::Bool: return b ? "true" : "false";
-    case Kind::Number: return nlohmann::json(n).dump();
-    case Kind::String: return nlohmann::json(s).dump();
+    case Kind::Number: return json_text(nlohmann::json(n));
+    case Kind::String: return json_text(nlohmann::json(s));
   }
   return "?";
 }
@@ -945,6 +946,6 @@ Value Condition::evaluate(const Message& message) const {
   return e.eval(*root_);
 }
 
-std::string Condition::describe() const { return tree(*root_).dump(); }
+std::string Condition::describe() const { return json_text(tree(*root_)); }
 
 }  // namespace vigil::hub

@@ -1,4 +1,5 @@
 #include "hub/outbox.h"
+#include "core/json_text.h"
 
 #include <sqlite3.h>
 
@@ -87,7 +88,7 @@ Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxOpti
 
 Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets, std::int64_t now_ms) {
   if (targets.empty()) return ok_status();
-  const std::string json = message_to_json(m).dump();
+  const std::string json = json_text(message_to_json(m));
   std::lock_guard lock(mutex_);
   if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
   Stmt ins(db_, "INSERT INTO outbox(endpoint, priority, enqueued_ms, expires_ms, size, message) VALUES (?,?,?,?,?,?)");

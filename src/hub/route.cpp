@@ -1,4 +1,5 @@
 #include "hub/route.h"
+#include "core/json_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -309,7 +310,7 @@ std::string route_to_json(const Route& r) {
   j["sink"] = sink;
   if (r.priority != kDefaultPriority) j["priority"] = r.priority;
   if (r.ttl_s) j["timeToLiveSecs"] = r.ttl_s;
-  return j.dump(2);
+  return json_text(j, 2);
 }
 
 }  // namespace vigil::hub

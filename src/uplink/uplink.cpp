@@ -1,4 +1,5 @@
 #include "uplink/uplink.h"
+#include "core/json_text.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -22,7 +23,7 @@ class FileUplink : public hub::EndpointSender {
   Status send(const Message& m) override {
     if (fd_ < 0) fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd_ < 0) return make_error(ErrorCode::Unavailable, "cannot open " + path_ + ": " + std::strerror(errno));
-    const std::string line = message_to_json(m).dump() + "\n";
+    const std::string line = json_text(message_to_json(m)) + "\n";
     if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()) || ::fsync(fd_) != 0) {
       const std::string why = std::strerror(errno);
       ::close(fd_);
@@ -51,7 +52,7 @@ class MqttUplink : public hub::EndpointSender {
     fill("{device}", device_);
     fill("{module}", m.system.connection_module_id);
     fill("{output}", m.system.output_name);
-    return client_.publish(topic, message_to_json(m).dump(), 1, false, 10000);
+    return client_.publish(topic, json_text(message_to_json(m)), 1, false, 10000);
   }
   std::string describe() const override { return client_.describe(); }
 

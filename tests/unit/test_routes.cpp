@@ -312,3 +312,12 @@ TEST(Routes, PriorityDedupAndRoutesObject) {
     EXPECT_NE(r.error().message.find(words), std::string::npos) << json << "\n" << r.error().message;
   }
 }
+
+TEST(Routes, InvalidUtf8NeverThrows) {
+  // Found by the route fuzzer: a string literal with a stray byte made the JSON writer throw.
+  const std::string text = "FROM /messages/modules/m/* WHERE {$body.a[1].b} = \"\xe5x\" ?? false INTO $upstream";
+  auto r = parse_route("r", text);
+  ASSERT_TRUE(r.ok());
+  EXPECT_NO_THROW((void)route_to_json(*r));
+  EXPECT_NO_THROW((void)r->condition->describe());
+}

@@ -1,0 +1,16 @@
+// JSON to text without throwing: strings that are not valid UTF-8 (property values from the wire, route
+// text from a user) are written with U+FFFD in place of the bad bytes instead of raising an exception.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace vigil {
+
+template <typename Json>
+std::string json_text(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace vigil
