@@ -1,0 +1,38 @@
+// AlertModule: the tutorial's alert module and more. It takes prediction messages on input1 (the Custom Vision
+// envelope, as the camera sends it), runs them through the AlertEngine (alert/rules.h), and sends each alert on
+// output1: {"tag": "Apple", "probability": 0.93, "camera": "front", "captureTime": "…", "alertId": "…"} with a fresh
+// messageId and the prediction's messageId as correlationId (the tutorial's consumers read only "tag").
+// Rules change at run time with update_rules(): the JSON is validated first and applied at once; an invalid update
+// is refused with a message and the old rules stay. The last 100 decisions, with their traces, are kept for
+// explain(). Thread-safe: on_message() is called by the hub's delivery thread, the rest from any thread.
+#pragma once
+
+#include <deque>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "alert/rules.h"
+#include "core/module_context.h"
+
+namespace vigil::alert {
+
+class AlertModule {
+ public:
+  using Clock = AlertEngine::Clock;
+  AlertModule(ModuleContext& context, AlertRules rules, std::function<Clock::time_point()> now = Clock::now);
+
+  void on_message(const Message& prediction);
+  Status update_rules(const nlohmann::json& patch);
+  nlohmann::json explain(std::size_t last = 20) const;  // newest first
+  AlertRules rules() const;
+
+ private:
+  ModuleContext& context_;
+  std::function<Clock::time_point()> now_;
+  mutable std::mutex mutex_;
+  AlertEngine engine_;
+  std::deque<nlohmann::json> recent_;
+};
+
+}  // namespace vigil::alert
