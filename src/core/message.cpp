@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/base64.h"
 #include "core/time_util.h"
 
 namespace vigil {
@@ -21,44 +22,6 @@ bool valid_utf8(const std::string& s) {
     i += extra + 1;
   }
   return true;
-}
-
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(const std::string& in) {
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    out += {kB64[v >> 18], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], kB64[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    const unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    out += {kB64[v >> 18], kB64[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
-    out += {kB64[v >> 18], kB64[(v >> 12) & 63], kB64[(v >> 6) & 63], '='};
-  }
-  return out;
-}
-
-Result<std::string> base64_decode(const std::string& in) {
-  std::string out;
-  unsigned acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    const char* p = std::char_traits<char>::find(kB64, 64, c);
-    if (!p) return make_error(ErrorCode::InvalidArgument, "bodyBase64 is not valid base64");
-    acc = (acc << 6) | static_cast<unsigned>(p - kB64);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return out;
 }
 
 bool is_json_type(const std::string& content_type) {
@@ -142,7 +105,7 @@ Result<Message> message_from_json(const nlohmann::json& j) {
     } else if (key == "bodyBase64") {
       if (!value.is_string()) return make_error(ErrorCode::InvalidArgument, "bodyBase64 must be a string");
       auto bytes = base64_decode(value.get<std::string>());
-      if (!bytes) return bytes.error();
+      if (!bytes) return make_error(ErrorCode::InvalidArgument, "bodyBase64 is not valid base64");
       m.body = std::move(*bytes);
     } else if (key == "contentType" || key == "contentEncoding") {
       if (!value.is_string()) return make_error(ErrorCode::InvalidArgument, key + " must be a string");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hub/mqtt_client.h"
+#include "uplink/iothub.h"
 
 namespace vigil::uplink {
 namespace {
@@ -79,7 +80,9 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     if (auto s = up->start(); !s) return s.error();
     return std::shared_ptr<hub::EndpointSender>(up);
   }
-  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH or mqtt://host[:port]/topic)");
+  if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);
+  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH, mqtt://host[:port]/topic, "
+                                            "or iothub:<connection string>)");
 }
 
 }  // namespace vigil::uplink

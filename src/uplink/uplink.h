@@ -4,6 +4,8 @@
 //   mqtt://[user:pass@]host[:port][/topic-template]   and mqtts://…   QoS 1, waits for the broker's PUBACK;
 //                             template fields {device} {module} {output}; default vigil/{device}/{module}/{output};
 //                             payload: the message's JSON form
+//   iothub:HostName=…;DeviceId=…[;ModuleId=…];SharedAccessKey=…[?port=8883&ca=PATH]   (or the bare connection
+//                             string) Azure IoT Hub telemetry over MQTT/TLS with a SAS token renewed before expiry
 #pragma once
 
 #include <memory>
