@@ -100,10 +100,8 @@ int run_hub(HubCliOptions o) {
       std::cerr << "vigil hub: --upstream: " << up.error().message << "\n";
       return 2;
     }
-    // Several uplinks: each gets its own outbox queue, "$upstream" for the first, "$upstream#2"… would need
-    // fan-out; one uplink per hub for now.
-    hub.set_sender("$upstream", *up);
-    break;
+    const std::string endpoint = hub.add_upstream(*up);
+    LOG_INFO("hub", endpoint << " → " << (*up)->describe());
   }
   std::unique_ptr<http::HttpServer> server;
   if (o.metrics_port >= 0) {
@@ -157,7 +155,8 @@ void add_hub_command(CLI::App& app, Action& run) {
   cmd->add_option("--routes", o->routes_file, "JSON file: $edgeHub desired properties or a routes object");
   cmd->add_option("--route", o->routes, "a route as NAME=ROUTE (repeatable)");
   cmd->add_option("--store", o->store, "the outbox's SQLite file")->capture_default_str();
-  cmd->add_option("--upstream", o->upstream, "where $upstream goes: file:PATH or mqtt://host[:port]/topic-template");
+  cmd->add_option("--upstream", o->upstream, "where $upstream goes (repeatable; each has its own queue): file:PATH, "
+                                            "mqtt://host[:port]/topic-template, iothub:<connection string>, https://webhook");
   cmd->add_option("--ttl", o->ttl_s, "store-and-forward time to live in seconds (negative: forever)")->capture_default_str();
   cmd->add_option("--max-store-bytes", o->max_store_bytes, "outbox size cap; the oldest are evicted (0: none)");
   cmd->add_option("--metrics-port", o->metrics_port, "serve /metrics and /health on this port (0: any free port)");

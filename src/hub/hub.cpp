@@ -78,6 +78,13 @@ void Hub::set_sender(const std::string& endpoint, std::shared_ptr<EndpointSender
   senders_[endpoint] = std::move(sender);
 }
 
+std::string Hub::add_upstream(std::shared_ptr<EndpointSender> sender) {
+  const std::string name = upstreams_.empty() ? "$upstream" : "$upstream/" + std::to_string(upstreams_.size() + 1);
+  upstreams_.push_back(name);
+  senders_[name] = std::move(sender);
+  return name;
+}
+
 void Hub::set_remote_sender_factory(
     std::function<std::shared_ptr<EndpointSender>(const std::string&, const std::string&)> f) {
   remote_factory_ = std::move(f);
@@ -155,9 +162,14 @@ Status Hub::send(const std::string& module, const std::string& output, Message m
   std::vector<OutboxAppend> durable;
   for (const auto& d : deliveries) {
     const std::string endpoint = d.sink.endpoint();
+    const int priority = d.priority == kDefaultPriority ? 10 : d.priority;
+    if (d.sink.kind == Sink::Kind::Upstream && upstreams_.size() > 1) {
+      for (const auto& up : upstreams_) durable.push_back({up, priority, d.ttl_s});
+      continue;
+    }
     auto local = locals_.find(endpoint);
     if (local == locals_.end()) {
-      durable.push_back({endpoint, d.priority == kDefaultPriority ? 10 : d.priority, d.ttl_s});
+      durable.push_back({endpoint, priority, d.ttl_s});
       continue;
     }
     LocalInput& in = *local->second;

@@ -55,6 +55,10 @@ class Hub {
   void attach_input(const std::string& module, const std::string& input, std::function<void(const Message&)> handler);
   // Before start(): the sender for a durable endpoint ("$upstream" or "/modules/m/inputs/i").
   void set_sender(const std::string& endpoint, std::shared_ptr<EndpointSender> sender);
+  // Before start(): another destination for $upstream. Each gets its own durable queue and pump, so a failing
+  // uplink never holds back the others; the first is the endpoint "$upstream", the next "$upstream/2", …
+  // Returns the endpoint name.
+  std::string add_upstream(std::shared_ptr<EndpointSender> sender);
   // Before start(): the sender for module inputs that are neither attached nor set (modules over MQTT).
   void set_remote_sender_factory(std::function<std::shared_ptr<EndpointSender>(const std::string& module, const std::string& input)> f);
 
@@ -85,6 +89,7 @@ class Hub {
   Metrics& metrics_;
   std::map<std::string, std::unique_ptr<LocalInput>> locals_;  // by endpoint
   std::map<std::string, std::shared_ptr<EndpointSender>> senders_;
+  std::vector<std::string> upstreams_;  // endpoint names $upstream fans out to
   std::function<std::shared_ptr<EndpointSender>(const std::string&, const std::string&)> remote_factory_;
   mutable std::mutex mutex_;  // guards pumps_
   std::map<std::string, std::unique_ptr<Pump>> pumps_;

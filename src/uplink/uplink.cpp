@@ -11,6 +11,7 @@
 
 #include "hub/mqtt_client.h"
 #include "uplink/iothub.h"
+#include "uplink/webhook.h"
 
 namespace vigil::uplink {
 namespace {
@@ -81,8 +82,9 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     return std::shared_ptr<hub::EndpointSender>(up);
   }
   if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);
+  if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) return make_webhook_uplink(uri);
   return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH, mqtt://host[:port]/topic, "
-                                            "or iothub:<connection string>)");
+                                            "iothub:<connection string> or http(s)://webhook)");
 }
 
 }  // namespace vigil::uplink

@@ -6,6 +6,7 @@
 //                             payload: the message's JSON form
 //   iothub:HostName=…;DeviceId=…[;ModuleId=…];SharedAccessKey=…[?port=8883&ca=PATH]   (or the bare connection
 //                             string) Azure IoT Hub telemetry over MQTT/TLS with a SAS token renewed before expiry
+//   https://…[#format=eventgrid&secret=S]   an HTTP POST per message (uplink/webhook.h)
 #pragma once
 
 #include <memory>
