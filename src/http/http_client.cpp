@@ -1,6 +1,8 @@
 #include "http/http_client.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -116,6 +118,56 @@ Result<std::string> fetch_url(const std::string& url, const FetchLimits& limits)
   if (reply->status < 200 || reply->status >= 300)
     return make_error(ErrorCode::Unavailable, "the url answered HTTP " + std::to_string(reply->status));
   return std::move(reply->body);
+}
+
+namespace {
+struct Upload {
+  const std::string* data;
+  std::size_t offset = 0;
+};
+std::size_t on_read(char* buf, std::size_t size, std::size_t n, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  const std::size_t len = std::min(size * n, up->data->size() - up->offset);
+  std::memcpy(buf, up->data->data() + up->offset, len);
+  up->offset += len;
+  return len;
+}
+}  // namespace
+
+Status send_mail(const MailRequest& r) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  CURL* curl = curl_easy_init();
+  if (!curl) return make_error(ErrorCode::Internal, "libcurl could not start a transfer");
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  curl_slist* rcpt = nullptr;
+  for (const auto& t : r.to) rcpt = curl_slist_append(rcpt, ("<" + t + ">").c_str());
+  Upload up{&r.message};
+  curl_easy_setopt(curl, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  if (!r.user.empty()) {
+    curl_easy_setopt(curl, CURLOPT_USERNAME, r.user.c_str());
+    curl_easy_setopt(curl, CURLOPT_PASSWORD, r.password.c_str());
+  }
+  if (r.starttls) curl_easy_setopt(curl, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!r.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, r.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_FROM, ("<" + r.from + ">").c_str());
+  curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+  curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+  curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, r.timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+  const CURLcode rc = curl_easy_perform(curl);
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(curl);
+  if (rc == CURLE_OPERATION_TIMEDOUT) return make_error(ErrorCode::Timeout, "the mail server took too long");
+  if (rc != CURLE_OK)
+    return make_error(ErrorCode::Unavailable,
+                      std::string("sending mail via ") + r.url + ": " + (errbuf[0] ? errbuf : curl_easy_strerror(rc)));
+  return ok_status();
 }
 
 }  // namespace vigil::http

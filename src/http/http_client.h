@@ -46,6 +46,20 @@ class HttpClient {
   FetchLimits limits_;
 };
 
+// One e-mail over SMTP (smtp://, smtps://; STARTTLS when `starttls`; login from user/password). `message` is the
+// whole RFC 5322 message (headers and body). Errors: Unavailable (connect, refused, auth), Timeout.
+struct MailRequest {
+  std::string url;  // smtp://host:port or smtps://host:port
+  std::string user, password;
+  bool starttls = false;
+  std::string ca_file;
+  std::string from;
+  std::vector<std::string> to;
+  std::string message;
+  long timeout_ms = 30000;
+};
+Status send_mail(const MailRequest& request);
+
 // GET a URL's bytes, following redirects; a non-2xx answer is Unavailable.
 Result<std::string> fetch_url(const std::string& url, const FetchLimits& limits = {});
 

@@ -11,6 +11,7 @@
 
 #include "hub/mqtt_client.h"
 #include "uplink/iothub.h"
+#include "uplink/email.h"
 #include "uplink/webhook.h"
 
 namespace vigil::uplink {
@@ -83,8 +84,9 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
   }
   if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);
   if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) return make_webhook_uplink(uri);
+  if (uri.rfind("smtp://", 0) == 0 || uri.rfind("smtps://", 0) == 0) return make_email_uplink(uri);
   return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH, mqtt://host[:port]/topic, "
-                                            "iothub:<connection string> or http(s)://webhook)");
+                                            "iothub:<connection string>, http(s)://webhook or smtp(s)://mail server)");
 }
 
 }  // namespace vigil::uplink

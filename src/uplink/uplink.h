@@ -7,6 +7,7 @@
 //   iothub:HostName=…;DeviceId=…[;ModuleId=…];SharedAccessKey=…[?port=8883&ca=PATH]   (or the bare connection
 //                             string) Azure IoT Hub telemetry over MQTT/TLS with a SAS token renewed before expiry
 //   https://…[#format=eventgrid&secret=S]   an HTTP POST per message (uplink/webhook.h)
+//   smtp://[user:pass@]host[:port]/?from=…&to=…[&starttls=1]   an e-mail per message (uplink/email.h)
 #pragma once
 
 #include <memory>
