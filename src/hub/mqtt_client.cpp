@@ -121,6 +121,10 @@ Status MqttClient::publish(const std::string& topic, const std::string& payload,
   return ok_status();
 }
 
+void MqttClient::publish_nowait(const std::string& topic, const std::string& payload, int qos, bool retain) {
+  mosquitto_publish(mosq_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
+}
+
 void MqttClient::handle_connect(mosquitto* mosq, void* obj, int rc) {
   auto* self = static_cast<MqttClient*>(obj);
   if (rc != 0) {

@@ -56,6 +56,8 @@ class MqttClient {
   // Publishes and waits until the broker acknowledged (QoS 1) or the message left (QoS 0), up to `timeout_ms`.
   // Unavailable when not connected; Timeout when no PUBACK came in time (the library may still deliver it).
   Status publish(const std::string& topic, const std::string& payload, int qos, bool retain, int timeout_ms);
+  // Fire and forget (safe from the connection handler, on the network thread).
+  void publish_nowait(const std::string& topic, const std::string& payload, int qos, bool retain);
   bool connected() const { return connected_.load(); }
   std::string describe() const;
 

@@ -46,7 +46,12 @@ class MqttUplink : public hub::EndpointSender {
  public:
   MqttUplink(hub::MqttOptions o, std::string templ, std::string device)
       : client_(std::move(o)), template_(std::move(templ)), device_(std::move(device)) {}
-  Status start() { return client_.start(); }
+  Status start(const std::string& status_topic) {
+    client_.on_connection([this, status_topic](bool connected, const std::string&) {
+      if (connected) client_.publish_nowait(status_topic, "online", 1, true);
+    });
+    return client_.start();
+  }
   Status send(const Message& m) override {
     std::string topic = template_;
     auto fill = [&](const std::string& key, const std::string& value) {
@@ -78,8 +83,12 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     if (!o) return o.error();
     o->client_id = "vigil-uplink-" + device_id;
     const std::string templ = path.size() > 1 ? path.substr(1) : "vigil/{device}/{module}/{output}";
+    // A retained "online" on connect and, as the last will, "offline" when the connection dies.
+    const std::string status_topic = "vigil/" + device_id + "/status";
+    o->will_topic = status_topic;
+    o->will_payload = "offline";
     auto up = std::make_shared<MqttUplink>(*o, templ, device_id);
-    if (auto s = up->start(); !s) return s.error();
+    if (auto s = up->start(status_topic); !s) return s.error();
     return std::shared_ptr<hub::EndpointSender>(up);
   }
   if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);

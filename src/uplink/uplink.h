@@ -3,7 +3,8 @@
 //   file:PATH                 one JSON line per message (docs/messages.md form), flushed and fsync'ed
 //   mqtt://[user:pass@]host[:port][/topic-template]   and mqtts://…   QoS 1, waits for the broker's PUBACK;
 //                             template fields {device} {module} {output}; default vigil/{device}/{module}/{output};
-//                             payload: the message's JSON form
+//                             payload: the message's JSON form; vigil/{device}/status is a retained "online",
+//                             and "offline" as the last will when the connection dies
 //   iothub:HostName=…;DeviceId=…[;ModuleId=…];SharedAccessKey=…[?port=8883&ca=PATH]   (or the bare connection
 //                             string) Azure IoT Hub telemetry over MQTT/TLS with a SAS token renewed before expiry
 //   https://…[#format=eventgrid&secret=S]   an HTTP POST per message (uplink/webhook.h)

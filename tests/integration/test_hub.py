@@ -101,12 +101,16 @@ class Collector:
     def __init__(self, port):
         self.got, self.lock = [], threading.Lock()
         self.client = mqtt.Client(client_id="collector", clean_session=False)
-        self.client.on_connect = lambda cl, u, f, rc: cl.subscribe("up/#", qos=1)
+        self.status = []
+        self.client.on_connect = lambda cl, u, f, rc: (cl.subscribe("up/#", qos=1), cl.subscribe("vigil/+/status", qos=1))
         self.client.on_message = self.on_message
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
     def on_message(self, cl, u, msg):
+        if msg.topic.endswith("/status"):
+            self.status.append((msg.payload.decode(), msg.retain))
+            return
         with self.lock:
             self.got.append((msg.topic, json.loads(msg.payload)))
 
@@ -206,6 +210,10 @@ send_batch(10)  # the broker keeps them for the hub's persistent session
 hub.start()
 c.expect(wait_for(lambda: set(accepted) <= set(collector.seqs()), 60),
          "after SIGKILL + restart every accepted message arrives: missing %s" % sorted(set(accepted) - set(collector.seqs())))
+
+c.expect(wait_for(lambda: "offline" in [s for s, _ in collector.status], 30),
+         "the upstream broker announced the killed hub offline (last will): %s" % collector.status)
+c.expect(wait_for(lambda: collector.status and collector.status[-1][0] == "online", 30), "…and online again after the restart")
 
 # 4. The upstream unreachable for a while: messages wait in the outbox, then drain in order.
 print("== upstream down and back", flush=True)
