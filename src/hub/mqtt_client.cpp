@@ -6,6 +6,7 @@
 #include <regex>
 
 #include "core/log.h"
+#include "hub/property_bag.h"
 
 namespace vigil::hub {
 namespace {
@@ -36,8 +37,8 @@ Result<MqttOptions> parse_mqtt_uri(const std::string& uri, std::string* path) {
     return make_error(ErrorCode::InvalidArgument, "'" + uri + "' is not an MQTT URI (mqtt://host[:port] or mqtts://user:pass@host:8883)");
   MqttOptions o;
   o.tls = m[1] == "mqtts";
-  o.username = m[2];
-  o.password = m[3];
+  o.username = url_decode(m[2].str());  // user:pass may be percent-encoded, as in any URI
+  o.password = url_decode(m[3].str());
   o.host = m[4];
   o.port = m[5].matched ? std::stoi(m[5]) : (o.tls ? 8883 : 1883);
   if (o.port <= 0 || o.port > 65535) return make_error(ErrorCode::InvalidArgument, "bad port in '" + uri + "'");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hub/mqtt_client.h"
+#include "hub/property_bag.h"
 #include "uplink/iothub.h"
 #include "uplink/email.h"
 #include "uplink/webhook.h"
@@ -78,9 +79,19 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     return std::shared_ptr<hub::EndpointSender>(std::make_shared<FileUplink>(path));
   }
   if (uri.rfind("mqtt://", 0) == 0 || uri.rfind("mqtts://", 0) == 0) {
-    std::string path;
-    auto o = hub::parse_mqtt_uri(uri, &path);
+    std::string path, base = uri, ca;
+    if (const auto q = uri.find('?'); q != std::string::npos) {
+      Message opts;
+      hub::decode_property_bag(uri.substr(q + 1), opts);
+      base = uri.substr(0, q);
+      for (const auto& [k, v] : opts.properties) {
+        if (k == "ca") ca = v;
+        else return make_error(ErrorCode::InvalidArgument, "MQTT uplink option '" + k + "' is unknown (ca)");
+      }
+    }
+    auto o = hub::parse_mqtt_uri(base, &path);
     if (!o) return o.error();
+    o->ca_file = ca;
     o->client_id = "vigil-uplink-" + device_id;
     const std::string templ = path.size() > 1 ? path.substr(1) : "vigil/{device}/{module}/{output}";
     // A retained "online" on connect and, as the last will, "offline" when the connection dies.

@@ -1,7 +1,7 @@
 // Uplinks: where `$upstream` delivers to, each fed by the hub's durable outbox (one pump per uplink). Made from a
 // URI by make_uplink():
 //   file:PATH                 one JSON line per message (docs/messages.md form), flushed and fsync'ed
-//   mqtt://[user:pass@]host[:port][/topic-template]   and mqtts://…   QoS 1, waits for the broker's PUBACK;
+//   mqtt://[user:pass@]host[:port][/topic-template][?ca=PATH]   and mqtts://…   QoS 1, waits for the PUBACK;
 //                             template fields {device} {module} {output}; default vigil/{device}/{module}/{output};
 //                             payload: the message's JSON form; vigil/{device}/status is a retained "online",
 //                             and "offline" as the last will when the connection dies

@@ -48,8 +48,10 @@ USER = HOST + "/" + DEVICE + "/?api-version=2021-04-12"
 tls_port, plain_port = free_port(), free_port()
 run("mosquitto_passwd", "-c", "-b", "passwd", USER, TOKEN)
 run("mosquitto_passwd", "-b", "passwd", "observer", "observer")
+run("mosquitto_passwd", "-b", "passwd", "uplink", "pw 1")
 open(os.path.join(tmp, "acl"), "w").write(
-    "user %s\ntopic write devices/%s/messages/events/#\n\nuser observer\ntopic read #\n" % (USER, DEVICE))
+    "user %s\ntopic write devices/%s/messages/events/#\n\nuser observer\ntopic read #\n\n"
+    "user uplink\ntopic write alerts/#\ntopic write vigil/+/status\n" % (USER, DEVICE))
 conf = os.path.join(tmp, "mosquitto.conf")
 with open(conf, "w") as f:
     f.write("per_listener_settings false\nallow_anonymous false\npassword_file %s/passwd\nacl_file %s/acl\n"
@@ -64,7 +66,8 @@ time.sleep(0.5)
 got = []
 obs = mqtt.Client(client_id="observer")
 obs.username_pw_set("observer", "observer")
-obs.on_connect = lambda cl, u, fl, rc: cl.subscribe("devices/#", qos=1)
+obs.on_connect = lambda cl, u, fl, rc: (cl.subscribe("devices/#", qos=1), cl.subscribe("alerts/#", qos=1),
+                                        cl.subscribe("vigil/#", qos=1))
 obs.on_message = lambda cl, u, m: got.append((m.topic, m.payload))
 obs.connect("127.0.0.1", plain_port)
 obs.loop_start()
@@ -78,7 +81,8 @@ cs = "HostName=%s;DeviceId=%s;SharedAccessSignature=%s" % (HOST, DEVICE, TOKEN)
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % modules_port, "--device-id", "edge01",
                         "--store", os.path.join(tmp, "outbox.db"),
                         "--route", "up=FROM /messages/modules/alert/outputs/* INTO $upstream",
-                        "--upstream", "iothub:%s?port=%d&ca=%s/ca.pem" % (cs, tls_port, tmp)],
+                        "--upstream", "iothub:%s?port=%d&ca=%s/ca.pem" % (cs, tls_port, tmp),
+                        "--upstream", "mqtts://uplink:pw%%201@localhost:%d/alerts/{device}/{module}?ca=%s/ca.pem" % (tls_port, tmp)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 pub = mqtt.Client(client_id="edge01/alert")
 pub.connect("127.0.0.1", modules_port)
@@ -86,7 +90,11 @@ pub.loop_start()
 time.sleep(1)
 pub.publish("devices/edge01/modules/alert/messages/events/%24.on=output1&%24.ct=application%2Fjson&%24.ce=utf-8"
             "&%24.mid=alert-1&%24.cid=pred-9&camera=front%20door", json.dumps({"tag": "Apple"}), qos=1).wait_for_publish()
-c.expect(wait_for(lambda: got, 30), "the alert reached the IoT Hub endpoint")
+c.expect(wait_for(lambda: [t for t, _ in got if t.startswith("devices/")], 30), "the alert reached the IoT Hub endpoint")
+c.expect(wait_for(lambda: [t for t, _ in got if t == "alerts/edge01/alert"], 30),
+         "the same alert reached the generic MQTT uplink over TLS with its password: %s" % [t for t, _ in got])
+c.expect(("vigil/edge01/status", b"online") in got, "the MQTT uplink announced itself online")
+got[:] = [g for g in got if g[0].startswith("devices/")]
 if got:
     topic, payload = got[0]
     c.expect(topic.startswith("devices/cam01/messages/events/"), "device telemetry topic: %s" % topic)
