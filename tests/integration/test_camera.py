@@ -7,7 +7,7 @@ preview's endpoints."""
 import argparse, http.server, json, os, re, shutil, socket, sys, tempfile, threading, time
 import cv2, numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, Vigil, request
+from vigil_harness import Checks, free_port, Vigil, request
 from camera_harness import Camera, Tool, wait_for
 
 ap = argparse.ArgumentParser()
@@ -30,14 +30,6 @@ def out_file():
 def status(cam):
     code, _, body = request(cam.base + "/api/status")
     return json.loads(body)["cameras"][0] if code == 200 else None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -6,7 +6,7 @@ import argparse, email, json, os, shutil, signal, socket, subprocess, sys, tempf
 import cv2, numpy as np
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks
+from vigil_harness import Checks, free_port
 from camera_harness import Tool, wait_for
 
 ap = argparse.ArgumentParser()
@@ -14,14 +14,6 @@ ap.add_argument("--vigil", required=True)
 a = ap.parse_args()
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="vigil-email-test-")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 snap = os.path.join(tmp, "snap.jpg")

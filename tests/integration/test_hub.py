@@ -7,7 +7,7 @@ message must arrive upstream; duplicates only with the same messageId; order kep
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, threading, time, urllib.request
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks
+from vigil_harness import Checks, free_port
 from camera_harness import Tool, wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -16,14 +16,6 @@ a = ap.parse_args()
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="vigil-hub-test-")
 DEVICE = "edge01"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Broker:

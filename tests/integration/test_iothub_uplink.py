@@ -7,7 +7,7 @@ accepted, the client id, and the topic with its property bag and body, as the sp
 import argparse, base64, hashlib, hmac, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.parse
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks
+from vigil_harness import Checks, free_port
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -15,14 +15,6 @@ ap.add_argument("--vigil", required=True)
 a = ap.parse_args()
 c = Checks()
 tmp = tempfile.mkdtemp(prefix="vigil-iothub-test-")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def run(*cmd):

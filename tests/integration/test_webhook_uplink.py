@@ -5,7 +5,7 @@ idempotency key; meanwhile the file uplink is not held back. Every alert arrives
 import argparse, hashlib, hmac, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks
+from vigil_harness import Checks, free_port
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -36,14 +36,6 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
 httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 port = free_port()

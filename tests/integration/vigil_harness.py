@@ -1,6 +1,15 @@
 """Shared helpers for the integration tests: start the real `vigil` binary on a free loopback port, small HTTP
 client calls, and a local HTTP server for /url fetches. Only loopback addresses are used."""
-import http.server, json, os, re, signal, subprocess, threading, time, urllib.request, urllib.error
+import http.server, json, os, re, signal, socket, subprocess, threading, time, urllib.request, urllib.error
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Vigil:
