@@ -61,6 +61,7 @@ Hub::Hub(HubOptions options, Outbox& outbox, Metrics& metrics)
   metrics_.describe("vigil_outbox_oldest_age_seconds", "gauge", "Age of the oldest waiting message, by endpoint");
   metrics_.describe("vigil_outbox_expired_total", "counter", "Messages dropped because their time to live passed");
   metrics_.describe("vigil_outbox_evicted_total", "counter", "Messages evicted by the store's size cap");
+  metrics_.describe("vigil_outbox_last_success_timestamp_seconds", "gauge", "When the endpoint last took a message (Unix time)");
 }
 
 Hub::~Hub() { stop(); }
@@ -268,6 +269,7 @@ void Hub::run_pump(Pump& p) {
       if (auto s = outbox_.remove(done); !s) LOG_ERROR("hub", s.error().message);
       p.delivered.fetch_add(done.size());
       metrics_.inc("vigil_outbox_delivered_total", labels, static_cast<double>(done.size()));
+      if (!done.empty()) metrics_.set("vigil_outbox_last_success_timestamp_seconds", labels, now_ms() / 1000.0);
       if (!failed) {
         p.failures.fetch_add(1);
         metrics_.inc("vigil_outbox_delivery_failures_total", labels);

@@ -221,6 +221,8 @@ c.expect(wait_for(lambda: set(accepted) <= set(collector.seqs()), 90),
          "upstream back: the backlog drains: missing %s" % sorted(set(accepted) - set(collector.seqs())))
 c.expect(wait_for(lambda: hub.metric("vigil_outbox_depth", "$upstream") == 0, 30), "the outbox is empty again")
 c.expect(hub.metric("vigil_outbox_delivered_total", "$upstream") > 0, "delivered count on /metrics")
+c.expect(abs(hub.metric("vigil_outbox_last_success_timestamp_seconds", "$upstream") - time.time()) < 120,
+         "last success time on /metrics")
 
 # Counted end to end.
 time.sleep(1)
