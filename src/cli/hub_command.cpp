@@ -122,6 +122,7 @@ int run_hub(HubCliOptions o) {
   hub.start();
   if (auto s = client.start(); !s) {
     std::cerr << "vigil hub: " << s.error().message << "\n";
+    hub.stop();  // its pumps use the client: stop them before it goes
     return 1;
   }
   LOG_INFO("hub", "hub ready: device " << o.device_id << ", " << ho.routes.size() << " route(s), broker "
