@@ -23,26 +23,8 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--frames", type=int, default=300)
 ap.add_argument("--models", default="cv-applebanana-tf,yolo-fastest-1.1-xl-coco")
 a = ap.parse_args()
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def proc_cpu(pid):
-    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_rss(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_util import cpu_seconds, free_port, rss_mib, wait_port  # noqa: E402
 
 
 def children_cpu():
@@ -60,14 +42,7 @@ def helper(*args, env=None):
 class Server:
     def __init__(self, cmd, port):
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.time() + 60
-        while time.time() < end:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start: %s" % cmd)
+        wait_port(port, self.proc)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -87,11 +62,11 @@ def vigil_camera(endpoint, frames):
 
 def measure_camera(endpoint, server_pid=None):
     """fps, CPU s/frame (camera + server, start-up excluded), RSS of the server if any."""
-    s0 = proc_cpu(server_pid) if server_pid else 0
+    s0 = cpu_seconds(server_pid) if server_pid else 0
     n_short, _, cpu_short = vigil_camera(endpoint, 10)
-    s1 = proc_cpu(server_pid) if server_pid else 0
+    s1 = cpu_seconds(server_pid) if server_pid else 0
     n_long, fps, cpu_long = vigil_camera(endpoint, a.frames)
-    s2 = proc_cpu(server_pid) if server_pid else 0
+    s2 = cpu_seconds(server_pid) if server_pid else 0
     cpu = (cpu_long - cpu_short + (s2 - s1) - (s1 - s0)) / (n_long - n_short)
     return fps, cpu
 
@@ -102,13 +77,13 @@ def baseline(model_dir):
                   "--threads"], port)
     runs = []
     for n in (10, a.frames):
-        s0 = proc_cpu(srv.proc.pid)
+        s0 = cpu_seconds(srv.proc.pid)
         out = subprocess.run(["/usr/bin/python3", os.path.join(BASE, "camera_pipeline.py"), VTEST,
                               "http://127.0.0.1:%d/image" % port, "--frames", str(n)],
                              capture_output=True, text=True, check=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
-        runs.append((r["frames"], r["fps"], r["client_cpu_s"] + proc_cpu(srv.proc.pid) - s0))
-    rss = proc_rss(srv.proc.pid)
+        runs.append((r["frames"], r["fps"], r["client_cpu_s"] + cpu_seconds(srv.proc.pid) - s0))
+    rss = rss_mib(srv.proc.pid)
     srv.stop()
     (n0, _, c0), (n1, fps, c1) = runs
     return fps, (c1 - c0) / (n1 - n0), rss
@@ -133,7 +108,7 @@ for name in a.models.split(","):
     port = free_port()
     srv = Server([VIGIL, "serve", "--model", model, "--host", "127.0.0.1", "--port", str(port)], port)
     fps, cpu = measure_camera("http://127.0.0.1:%d/image" % port, srv.proc.pid)
-    rss = proc_rss(srv.proc.pid)
+    rss = rss_mib(srv.proc.pid)
     srv.stop()
     paired("vigil camera -> vigil serve (HTTP, JPEG per frame)", fps, cpu, "serve RSS %.0f MiB" % rss)
     if os.path.exists(os.path.join(model, "model.pb")):

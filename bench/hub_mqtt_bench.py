@@ -9,14 +9,8 @@ import paho.mqtt.client as mqtt
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 tmp = tempfile.mkdtemp(prefix="vigil-hub-bench-")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_util import free_port  # noqa: E402
 
 
 print("in-process:", subprocess.run([os.path.join(ROOT, "build", "bench", "vigil_hub_bench")], capture_output=True,

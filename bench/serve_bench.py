@@ -20,39 +20,8 @@ VIGIL = os.path.join(ROOT, "build", "vigil")
 FLOOR = os.path.join(ROOT, "build", "bench", "vigil_floor_bench")
 BASELINE = os.path.join(ROOT, "..", "shared", "baselines", "seed-equivalent", "vision_server.py")
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def wait_port(port, proc, timeout=60):
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not open port %d" % port)
-
-
-def cpu_seconds(pid):
-    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_util import cpu_seconds, free_port, rss_mib, wait_port  # noqa: E402
 
 
 def ab(url, body, n, c):
