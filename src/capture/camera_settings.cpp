@@ -1,4 +1,5 @@
 #include "capture/camera_settings.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -123,21 +124,6 @@ const std::vector<Setting>& settings() {
   return table;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-std::string percent_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += {'%', hex[c >> 4], hex[c & 15]};
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::vector<SettingDoc>& camera_setting_docs() {
@@ -150,7 +136,7 @@ const std::vector<SettingDoc>& camera_setting_docs() {
 }
 
 Result<bool> parse_bool_setting(const std::string& name, const std::string& text) {
-  const std::string t = lower(text);
+  const std::string t = to_lower(text);
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
   return bad(name, text, "True or False");
@@ -167,7 +153,7 @@ Result<std::string> query_from_params(const std::string& params) {
     std::string q;
     for (const auto& [k, v] : j.items()) {
       if (!q.empty()) q += '&';
-      q += percent_encode(k) + '=' + percent_encode(v.is_string() ? v.get<std::string>() : v.dump());
+      q += url_encode(k) + '=' + url_encode(v.is_string() ? v.get<std::string>() : v.dump());
     }
     return q;
   }

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace vigil::http {
 
@@ -27,41 +28,16 @@ struct HttpServer::Impl {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 HttpRequest convert(const httplib::Request& r) {
   HttpRequest out;
   out.method = r.method;
   out.path = r.path;
   out.body = r.body;
   out.remote_addr = r.remote_addr;
-  for (const auto& [k, v] : r.headers) out.headers.emplace(lower(k), v);
+  for (const auto& [k, v] : r.headers) out.headers.emplace(to_lower(k), v);
   for (const auto& [k, v] : r.params) out.params.emplace(k, v);
   for (const auto& [k, f] : r.files) out.parts.emplace(k, f.content);
   for (std::size_t i = 1; i < r.matches.size(); ++i) out.matches.push_back(r.matches[i].str());
-  return out;
-}
-
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') out += ' ';
-    else if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else out += s[i];
-  }
   return out;
 }
 
@@ -73,7 +49,7 @@ std::multimap<std::string, std::string> parse_form(std::string_view body) {
     const auto amp = body.find('&');
     const std::string_view pair = body.substr(0, amp);
     const auto eq = pair.find('=');
-    if (eq != std::string_view::npos) params.emplace(percent_decode(pair.substr(0, eq)), percent_decode(pair.substr(eq + 1)));
+    if (eq != std::string_view::npos) params.emplace(url_decode(pair.substr(0, eq), true), url_decode(pair.substr(eq + 1), true));
     if (amp == std::string_view::npos) break;
     body.remove_prefix(amp + 1);
   }

@@ -1,5 +1,6 @@
 #include "hub/condition.h"
 #include "core/json_text.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -35,12 +36,6 @@ struct Token {
   std::size_t pos = 0;  // 0-based offset
   std::string bad;      // why a Bad token is bad
 };
-
-bool ieq(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 bool ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -91,9 +86,9 @@ class Lexer {
       t.text = std::string(s_.substr(i_, j - i_));
       t.name = t.text;
       i_ = j;
-      if (ieq(t.text, "AND")) t.t = Tok::And;
-      else if (ieq(t.text, "OR")) t.t = Tok::Or;
-      else if (ieq(t.text, "NOT")) t.t = Tok::Not;
+      if (iequals(t.text, "AND")) t.t = Tok::And;
+      else if (iequals(t.text, "OR")) t.t = Tok::Or;
+      else if (iequals(t.text, "NOT")) t.t = Tok::Not;
       else if (t.text == "true") t.t = Tok::True;
       else if (t.text == "false") t.t = Tok::False;
       else if (t.text == "null") t.t = Tok::Null;
@@ -526,7 +521,7 @@ class Parser {
         return inner;
       }
       case Tok::Ident: {
-        if (ieq(t.text, "INTO") || ieq(t.text, "FROM") || ieq(t.text, "WHERE") || ieq(t.text, "SELECT")) {
+        if (iequals(t.text, "INTO") || iequals(t.text, "FROM") || iequals(t.text, "WHERE") || iequals(t.text, "SELECT")) {
           fail(t, "a value: a number, a 'string', true, false, null, a property, $body.path, a function call or '('");
           return nullptr;
         }
@@ -544,8 +539,7 @@ class Parser {
   }
 
   ExprPtr call(const Token& name) {
-    std::string lower = name.name;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string lower = to_lower(name.name);
     const FunctionSpec* f = find_function(lower);
     if (!f) {
       fail(name, "a built-in function", "unknown function '" + name.name +
@@ -673,9 +667,8 @@ class Evaluation {
   Value body(const std::vector<BodyStep>& path) {
     if (!parsed_) {
       parsed_ = true;
-      std::string enc = m_.content_encoding;
-      std::transform(enc.begin(), enc.end(), enc.begin(), [](unsigned char c) { return std::tolower(c); });
-      const bool json = ieq(m_.content_type, "application/json");
+      const std::string enc = to_lower(m_.content_encoding);
+      const bool json = iequals(m_.content_type, "application/json");
       if (json && (enc == "utf-8" || enc == "utf-16" || enc == "utf-32")) {
         doc_ = nlohmann::json::parse(m_.body, nullptr, false);
         usable_ = !doc_.is_discarded();

@@ -227,6 +227,14 @@ void Hub::run_pump(Pump& p) {
   double delay = 0;
   const Labels labels = {{"endpoint", p.endpoint}};
   auto last_sweep = std::chrono::steady_clock::now();
+  auto last_gauges = std::chrono::steady_clock::time_point{};
+  // The gauges scan the whole outbox: at most once a second, and once more when the queue is empty.
+  auto gauges = [&](bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_gauges < std::chrono::seconds(1)) return;
+    last_gauges = now;
+    publish_gauges();
+  };
   for (;;) {
     {
       std::unique_lock lock(p.mutex);
@@ -239,7 +247,7 @@ void Hub::run_pump(Pump& p) {
       (void)outbox_.sweep(now_ms());
       last_sweep = std::chrono::steady_clock::now();
     }
-    publish_gauges();
+    gauges(false);
     if (!p.sender) continue;
     for (;;) {
       auto batch = outbox_.peek(p.endpoint, 64, now_ms());
@@ -250,6 +258,7 @@ void Hub::run_pump(Pump& p) {
       }
       if (batch->empty()) {
         delay = 0;
+        gauges(true);
         break;
       }
       std::vector<std::int64_t> done;
@@ -277,14 +286,15 @@ void Hub::run_pump(Pump& p) {
           LOG_WARN("hub", p.endpoint << " (" << p.sender->describe() << "): " << failed.error().message
                                      << "; messages wait in the outbox, retrying");
         delay = delay == 0 ? options_.retry_initial_s : std::min(options_.retry_max_s, delay * 2);
+        gauges(true);
         break;
       }
       if (delay > 0) LOG_INFO("hub", p.endpoint << " delivers again");
       delay = 0;
+      gauges(false);
       std::lock_guard lock(p.mutex);
       if (p.stopping) return;
     }
-    publish_gauges();
   }
 }
 

@@ -6,7 +6,7 @@
 #include <regex>
 
 #include "core/log.h"
-#include "hub/property_bag.h"
+#include "core/text.h"
 
 namespace vigil::hub {
 namespace {

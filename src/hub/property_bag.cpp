@@ -1,6 +1,6 @@
 #include "hub/property_bag.h"
+#include "core/text.h"
 
-#include <cctype>
 #include <vector>
 
 namespace vigil::hub {
@@ -34,37 +34,7 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-int hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::string url_encode(std::string_view s) {
-  static const char* digits = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += {'%', digits[c >> 4], digits[c & 15]};
-  }
-  return out;
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];  // '+' stays '+'
-    }
-  }
-  return out;
-}
 
 std::string encode_property_bag(const Message& m, bool with_output, bool with_connection) {
   std::string bag;

@@ -21,8 +21,6 @@ std::string encode_property_bag(const Message& m, bool with_output, bool with_co
 // "+" stays "+"). Unknown system keys are kept as application properties with their "$." name.
 void decode_property_bag(std::string_view bag, Message& m);
 
-std::string url_encode(std::string_view s);
-std::string url_decode(std::string_view s);
 
 // Topic shapes of module messaging (spec §2.2). parse_* return nullopt for other topics.
 struct EventsTopic {

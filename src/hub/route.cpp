@@ -1,5 +1,6 @@
 #include "hub/route.h"
 #include "core/json_text.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,17 +9,6 @@
 
 namespace vigil::hub {
 namespace {
-
-bool ieq(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // A hand-written scanner for the route's outer grammar; the condition has its own parser.
 class RouteScanner {
@@ -49,7 +39,7 @@ class RouteScanner {
 
   bool keyword(const char* k) {
     const std::string w = peek_word();
-    if (!ieq(w, k)) return false;
+    if (!iequals(w, k)) return false;
     i_ += w.size();
     return true;
   }
@@ -120,12 +110,12 @@ class RouteScanner {
   Result<Sink> sink() {
     const std::string w = peek_word();
     Sink sink;
-    if (ieq(w, "$upstream")) {
+    if (iequals(w, "$upstream")) {
       i_ += w.size();
       sink.kind = Sink::Kind::Upstream;
       return sink;
     }
-    if (!ieq(w, "BrokeredEndpoint"))
+    if (!iequals(w, "BrokeredEndpoint"))
       return fail("a sink: $upstream or BrokeredEndpoint(\"/modules/{module}/inputs/{input}\")");
     i_ += w.size();
     skip();
@@ -157,7 +147,7 @@ class RouteScanner {
       if (e == std::string::npos) break;
       p = e + 1;
     }
-    if (parts.size() != 4 || !ieq(parts[0], "modules") || !ieq(parts[2], "inputs") || parts[1].empty() || parts[3].empty()) {
+    if (parts.size() != 4 || !iequals(parts[0], "modules") || !iequals(parts[2], "inputs") || parts[1].empty() || parts[3].empty()) {
       i_ = start;
       return fail("an endpoint of the form \"/modules/{module}/inputs/{input}\"");
     }
@@ -271,7 +261,7 @@ std::string message_source(const Message& m) {
 }
 
 bool source_matches(const std::string& route_source, const std::string& message_src) {
-  return lower(message_src + "/").rfind(lower(route_source + "/"), 0) == 0;
+  return to_lower(message_src + "/").rfind(to_lower(route_source + "/"), 0) == 0;
 }
 
 std::vector<Delivery> route_message(const std::vector<Route>& routes, const Message& m) {

@@ -7,8 +7,8 @@
 #include "core/base64.h"
 #include "core/files.h"
 #include "core/json_text.h"
+#include "core/text.h"
 #include "http/http_client.h"
-#include "hub/property_bag.h"
 
 namespace vigil::uplink {
 namespace {
@@ -77,8 +77,8 @@ Result<std::shared_ptr<hub::EndpointSender>> make_email_uplink(const std::string
     return make_error(ErrorCode::InvalidArgument, "'" + uri + "' is not an SMTP URI (smtp://user:pass@host:587/?from=a@b&to=c@d)");
   http::MailRequest r;
   const bool tls = m[1] == "smtps";
-  r.user = hub::url_decode(m[2].str());
-  r.password = hub::url_decode(m[3].str());
+  r.user = url_decode(m[2].str());
+  r.password = url_decode(m[3].str());
   r.url = std::string(tls ? "smtps://" : "smtp://") + m[4].str() + ":" + (m[5].matched ? m[5].str() : (tls ? "465" : "25"));
   std::string query = m[6].str();
   std::size_t p = 0;
@@ -87,7 +87,7 @@ Result<std::shared_ptr<hub::EndpointSender>> make_email_uplink(const std::string
     const std::string pair = query.substr(p, amp == std::string::npos ? std::string::npos : amp - p);
     p = amp == std::string::npos ? query.size() : amp + 1;
     const auto eq = pair.find('=');
-    const std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : hub::url_decode(pair.substr(eq + 1));
+    const std::string k = pair.substr(0, eq), v = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
     if (k == "from") r.from = v;
     else if (k == "to") r.to.push_back(v);
     else if (k == "starttls") r.starttls = v == "1" || v == "true";

@@ -1,8 +1,5 @@
 #include "uplink/iothub.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -12,6 +9,8 @@
 #include "core/log.h"
 #include "hub/mqtt_client.h"
 #include "hub/property_bag.h"
+#include "core/text.h"
+#include "uplink/hmac.h"
 
 namespace vigil::uplink {
 namespace {
@@ -116,20 +115,15 @@ Result<ConnectionString> parse_connection_string(const std::string& text) {
 Result<std::string> hmac_sha256_base64(const std::string& key_base64, const std::string& data) {
   auto key = base64_decode(key_base64);
   if (!key) return make_error(ErrorCode::InvalidArgument, "the SharedAccessKey is not valid base64");
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (!HMAC(EVP_sha256(), key->data(), static_cast<int>(key->size()), reinterpret_cast<const unsigned char*>(data.data()),
-            data.size(), out, &len))
-    return make_error(ErrorCode::Internal, "HMAC-SHA256 failed");
-  return base64_encode(std::string(reinterpret_cast<char*>(out), len));
+  return base64_encode(hmac_sha256(*key, data));
 }
 
 Result<std::string> sas_token(const std::string& resource_uri, const std::string& key_base64, std::int64_t expiry,
                               const std::string& policy_name) {
-  const std::string sr = hub::url_encode(resource_uri);
+  const std::string sr = url_encode(resource_uri);
   auto sig = hmac_sha256_base64(key_base64, sr + "\n" + std::to_string(expiry));
   if (!sig) return sig.error();
-  std::string token = "SharedAccessSignature sr=" + sr + "&sig=" + hub::url_encode(*sig) + "&se=" + std::to_string(expiry);
+  std::string token = "SharedAccessSignature sr=" + sr + "&sig=" + url_encode(*sig) + "&se=" + std::to_string(expiry);
   if (!policy_name.empty()) token += "&skn=" + policy_name;
   return token;
 }

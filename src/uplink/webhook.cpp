@@ -1,24 +1,19 @@
 #include "uplink/webhook.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
 #include "core/json_text.h"
 #include "http/http_client.h"
 #include "hub/property_bag.h"
+#include "core/text.h"
+#include "uplink/hmac.h"
 
 namespace vigil::uplink {
 namespace {
 
 bool utf8_json(const Message& m) {
-  auto lower = [](std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-  };
-  return lower(m.content_type) == "application/json" && lower(m.content_encoding) == "utf-8";
+  return iequals(m.content_type, "application/json") && iequals(m.content_encoding, "utf-8");
 }
 
 class WebhookUplink : public hub::EndpointSender {
@@ -52,13 +47,9 @@ class WebhookUplink : public hub::EndpointSender {
 }  // namespace
 
 std::string hmac_sha256_hex(const std::string& secret, const std::string& data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
   static const char* hex = "0123456789abcdef";
   std::string s;
-  for (unsigned int i = 0; i < len; ++i) s += {hex[out[i] >> 4], hex[out[i] & 15]};
+  for (unsigned char b : hmac_sha256(secret, data)) s += {hex[b >> 4], hex[b & 15]};
   return s;
 }
 

@@ -1,0 +1,18 @@
+// Small text helpers shared by the parsers: ASCII case folding and URL (percent) encoding as query strings,
+// MQTT property bags and form bodies use it. Pure.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace vigil {
+
+std::string to_lower(std::string s);                 // ASCII only
+bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
+
+// Every byte but A–Z a–z 0–9 - _ . ~ as %XX (upper-case hex; a space is %20, never '+').
+std::string url_encode(std::string_view s);
+// %XX to bytes; '+' becomes a space only when `plus_is_space` (HTML forms), else it stays '+' (property bags).
+std::string url_decode(std::string_view s, bool plus_is_space = false);
+
+}  // namespace vigil
