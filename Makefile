@@ -14,11 +14,11 @@ configure: deps
 build: configure
 	@cmake --build --preset $(PRESET) -j$(JOBS)
 
-# The main job on the embedded default: a camera on Debian's street video (looping) with the built-in
-# person detector; predictions printed as JSON lines, live preview on http://127.0.0.1:5012 (Ctrl-C stops it).
-VTEST := /usr/share/doc/opencv-doc/examples/data/vtest.avi
+# The main job: `vigil run` with no manifest runs the built-in default — a camera on /dev/video0 or Debian's
+# street video (looping), the built-in person detector, an alert on "person" with a cooldown, alerts on the
+# console and in alerts.jsonl of the state folder, the live preview on http://127.0.0.1:5012 (Ctrl-C stops it).
 run: build
-	./build/vigil camera --video $(VTEST) --endpoint builtin:person --show-video --preview-host 127.0.0.1
+	./build/vigil run
 
 test: build
 	ctest --preset $(PRESET) -j$(JOBS)

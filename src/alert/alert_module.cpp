@@ -61,9 +61,13 @@ void AlertModule::on_message(const Message& in) {
   }
 }
 
-Status AlertModule::update_rules(const nlohmann::json& patch) {
+Status AlertModule::update_rules(const nlohmann::json& patch) { return apply_rules(patch, false); }
+
+Status AlertModule::replace_rules(const nlohmann::json& rules) { return apply_rules(rules, true); }
+
+Status AlertModule::apply_rules(const nlohmann::json& patch, bool whole) {
   std::lock_guard lock(mutex_);
-  auto next = parse_rules(patch, engine_.rules());
+  auto next = parse_rules(patch, whole ? AlertRules{} : engine_.rules());
   if (!next) {
     LOG_WARN("alert", "[" << context_.module_id() << "] rule update refused, the old rules stay: " << next.error().message);
     return next.error();

@@ -23,11 +23,14 @@ class AlertModule {
   AlertModule(ModuleContext& context, AlertRules rules, std::function<Clock::time_point()> now = Clock::now);
 
   void on_message(const Message& prediction);
-  Status update_rules(const nlohmann::json& patch);
+  Status update_rules(const nlohmann::json& patch);   // keys not in `patch` keep their current values
+  Status replace_rules(const nlohmann::json& rules);  // a whole rule set: keys left out take their defaults
   nlohmann::json explain(std::size_t last = 20) const;  // newest first
   AlertRules rules() const;
 
  private:
+  Status apply_rules(const nlohmann::json& j, bool whole);
+
   ModuleContext& context_;
   std::function<Clock::time_point()> now_;
   mutable std::mutex mutex_;

@@ -47,7 +47,7 @@ CameraModule::CameraModule(ModuleContext& context, CameraSettings settings, Sour
       spec_(std::move(spec)),
       id_(settings_.camera_id.empty() ? context.module_id() : settings_.camera_id),
       inference_(std::move(inference)),
-      view_(id_) {
+      view_(std::make_shared<CameraView>(id_)) {
   if (settings_.motion_gate && inference_) {
     MotionOptions mo;
     mo.threshold = settings_.motion_threshold;
@@ -80,7 +80,7 @@ void CameraModule::stop() {
   stopping_ = true;
   capture_->stop();
   if (thread_.joinable()) thread_.join();
-  view_.close();
+  view_->close();
 }
 
 void CameraModule::wait() {
@@ -99,7 +99,7 @@ void CameraModule::on_health(const HealthChange& c) {
   Message message = make_json_message(body.dump(), std::chrono::system_clock::now());
   message.properties["camera"] = id_;
   context_.send("health", std::move(message));
-  view_.add_event({{"kind", "health"}, {"state", health_name(c.to)}, {"reason", c.reason}, {"time", body["time"]}});
+  view_->add_event({{"kind", "health"}, {"state", health_name(c.to)}, {"reason", c.reason}, {"time", body["time"]}});
 }
 
 cv::Mat CameraModule::prepare(const cv::Mat& frame) const {
@@ -158,7 +158,7 @@ void CameraModule::process(const Frame& frame) {
         sent_.fetch_add(1);
       }
       if (!r->prediction.tags.empty() && r->prediction.task == vision::Task::Detection)
-        view_.add_event({{"kind", "detection"}, {"frame", frame.number}, {"tags", top_tags(r->prediction, 5)},
+        view_->add_event({{"kind", "detection"}, {"frame", frame.number}, {"tags", top_tags(r->prediction, 5)},
                          {"time", format_utc_iso(frame.captured, 3) + "Z"}});
       last_prediction_ = std::move(r->prediction);
     }
@@ -177,7 +177,7 @@ void CameraModule::process(const Frame& frame) {
     std::snprintf(caption, sizeof caption, "%s  #%llu  %.1f fps%s", id_.c_str(),
                   static_cast<unsigned long long>(frame.number), fps_, infer ? "" : (inference_ ? "  (static)" : ""));
     vision::draw_caption(shown, caption);
-    view_.publish(std::move(shown));
+    view_->publish(std::move(shown));
   }
 }
 
@@ -209,7 +209,7 @@ void CameraModule::refresh_status() {
                   {"skipped", c.skipped}, {"dropped", c.dropped}, {"errors", c.errors}, {"sent", c.sent}}},
       {"top", last_prediction_ ? top_tags(*last_prediction_, 3) : nlohmann::json::array()},
   };
-  view_.set_status(std::move(s));
+  view_->set_status(std::move(s));
 }
 
 void CameraModule::run() {
@@ -258,7 +258,7 @@ CameraCounters CameraModule::counters() const {
   return c;
 }
 
-nlohmann::json CameraModule::status() const { return view_.status(); }
+nlohmann::json CameraModule::status() const { return view_->status(); }
 
 Result<std::unique_ptr<CameraModule>> make_camera_module(ModuleContext& context, const CameraSettings& settings,
                                                          const ModelProvider& models) {

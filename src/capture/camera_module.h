@@ -48,7 +48,9 @@ class CameraModule {
   bool finished() const { return finished_.load(); }
 
   const std::string& id() const { return id_; }
-  CameraView& view() { return view_; }
+  CameraView& view() { return *view_; }
+  // The view outlives the module while someone (the preview server) holds it.
+  std::shared_ptr<CameraView> shared_view() const { return view_; }
   CameraCounters counters() const;
   nlohmann::json status() const;
 
@@ -66,7 +68,7 @@ class CameraModule {
   std::unique_ptr<FrameInference> inference_;
   std::unique_ptr<MotionGate> gate_;
   std::unique_ptr<CaptureLoop> capture_;
-  CameraView view_;
+  std::shared_ptr<CameraView> view_;
   std::thread thread_;
   std::atomic<bool> stopping_{false}, finished_{false};
 

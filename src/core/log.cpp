@@ -10,6 +10,7 @@ namespace vigil::log {
 namespace {
 std::atomic<Level> g_level{Level::Info};
 std::mutex g_mutex;
+Sink g_sink;
 
 const char* name(Level l) {
   switch (l) {
@@ -38,10 +39,16 @@ bool parse_level(std::string_view t, Level& out) {
 
 void write(Level l, std::string_view part, const std::string& message) {
   const std::string stamp = format_utc_iso(std::chrono::system_clock::now(), 3) + "Z";
+  std::string line = stamp + " " + name(l) + " [" + std::string(part) + "] " + message;
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "%s %s [%.*s] %s\n", stamp.c_str(), name(l), static_cast<int>(part.size()), part.data(),
-               message.c_str());
+  std::fprintf(stderr, "%s\n", line.c_str());
   std::fflush(stderr);
+  if (g_sink) g_sink(part, message, line);
+}
+
+void set_sink(Sink sink) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_sink = std::move(sink);
 }
 
 }  // namespace vigil::log

@@ -3,6 +3,7 @@
 // Machines read counters on /metrics instead of parsing these lines.
 #pragma once
 
+#include <functional>
 #include <sstream>
 #include <string_view>
 
@@ -14,6 +15,12 @@ void set_level(Level level);
 Level level();
 bool parse_level(std::string_view text, Level& out);
 void write(Level level, std::string_view part, const std::string& message);
+
+// Also hands every written line (as printed, without the newline) to `sink`, under the log's lock: lines
+// reach it in the order they were written. One sink; an empty function removes it. `vigil run` uses it to
+// keep a log file per module.
+using Sink = std::function<void(std::string_view part, const std::string& message, const std::string& line)>;
+void set_sink(Sink sink);
 
 }  // namespace vigil::log
 

@@ -1,5 +1,6 @@
 #include "core/time_util.h"
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -24,6 +25,44 @@ std::string format_utc_iso(std::chrono::system_clock::time_point t, int fraction
     out.append(f, static_cast<std::size_t>(fraction_digits));
   }
   return out;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_utc_iso(std::string_view t) {
+  int y, mo, d, h, mi, s, n = 0;
+  const std::string text(t);
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 || n != 19)
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::size_t i = 19;
+  long long micros = 0;
+  if (i < text.size() && text[i] == '.') {
+    int digits = 0;
+    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, ++digits)
+      if (digits < 6) micros = micros * 10 + (text[i] - '0');
+    if (digits == 0) return std::nullopt;
+    for (; digits < 6; ++digits) micros *= 10;
+  }
+  long offset_s = 0;
+  if (i < text.size()) {
+    if (text[i] == 'Z' || text[i] == 'z') {
+      ++i;
+    } else if (text[i] == '+' || text[i] == '-') {
+      int oh, om;
+      if (text.size() - i != 6 || std::sscanf(text.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+      offset_s = (text[i] == '+' ? 1 : -1) * (oh * 3600L + om * 60L);
+      i += 6;
+    }
+    if (i != text.size()) return std::nullopt;
+  }
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = s;
+  const std::time_t secs = timegm(&tm) - offset_s;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(secs)) + std::chrono::microseconds(micros);
 }
 
 }  // namespace vigil

@@ -47,7 +47,20 @@ PreviewServer::PreviewServer(Metrics& metrics) : metrics_(metrics), server_(Serv
 
 PreviewServer::~PreviewServer() { stop(); }
 
-void PreviewServer::add_camera(capture::CameraView& view) { cameras_.push_back(&view); }
+void PreviewServer::add_camera(std::shared_ptr<capture::CameraView> view) {
+  std::lock_guard lock(mutex_);
+  for (auto& c : cameras_)
+    if (c->id() == view->id()) {
+      c = std::move(view);
+      return;
+    }
+  cameras_.push_back(std::move(view));
+}
+
+std::vector<std::shared_ptr<capture::CameraView>> PreviewServer::cameras() const {
+  std::lock_guard lock(mutex_);
+  return cameras_;
+}
 
 Status PreviewServer::listen(const std::string& host, int port) { return server_.listen(host, port); }
 
@@ -58,11 +71,12 @@ void PreviewServer::stop() {
   server_.stop();
 }
 
-capture::CameraView* PreviewServer::find(const HttpRequest& req) const {
+std::shared_ptr<capture::CameraView> PreviewServer::find(const HttpRequest& req) const {
   const std::string id = req.param("camera");
+  std::lock_guard lock(mutex_);
   if (cameras_.empty()) return nullptr;
   if (id.empty()) return cameras_.front();
-  for (auto* c : cameras_)
+  for (const auto& c : cameras_)
     if (c->id() == id) return c;
   return nullptr;
 }
@@ -70,14 +84,14 @@ capture::CameraView* PreviewServer::find(const HttpRequest& req) const {
 HttpResponse PreviewServer::status(const HttpRequest& req) const {
   nlohmann::json cams = nlohmann::json::array();
   const std::string id = req.param("camera");
-  for (auto* c : cameras_)
+  for (const auto& c : cameras())
     if (id.empty() || c->id() == id) cams.push_back(c->status());
   if (!id.empty() && cams.empty()) return json_error(404, "UnknownCamera", "no camera named '" + id + "'");
   return {200, "application/json", json_text(nlohmann::json{{"version", VIGIL_VERSION}, {"cameras", cams}}), {{"Cache-Control", "no-store"}}, {}};
 }
 
 HttpResponse PreviewServer::snapshot(const HttpRequest& req) {
-  auto* cam = find(req);
+  auto cam = find(req);
   if (!cam) return json_error(404, "UnknownCamera", "no camera named '" + req.param("camera") + "'");
   const capture::Jpeg jpeg = cam->latest_jpeg();
   if (!jpeg.bytes) {
@@ -89,7 +103,7 @@ HttpResponse PreviewServer::snapshot(const HttpRequest& req) {
 }
 
 HttpResponse PreviewServer::stream(const HttpRequest& req) {
-  auto* cam = find(req);
+  auto cam = find(req);
   if (!cam) return json_error(404, "UnknownCamera", "no camera named '" + req.param("camera") + "'");
   HttpResponse r;
   r.content_type = std::string("multipart/x-mixed-replace; boundary=") + kBoundary;

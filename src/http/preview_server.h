@@ -7,11 +7,13 @@
 //   GET /stream.mjpg      multipart/x-mixed-replace MJPEG  (?camera=ID); repeats the last frame every second
 //                         while the source is down, so viewers stay connected
 //   GET /health, /metrics
-// Cameras are registered before start(); the server never owns them.
+// Cameras may be added at any time; a camera added under the id of one already there replaces it (a restarted
+// camera module). The server shares each view, so open streams never outlive what they read.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,21 +28,23 @@ class PreviewServer {
   explicit PreviewServer(Metrics& metrics);
   ~PreviewServer();
 
-  void add_camera(capture::CameraView& view);
+  void add_camera(std::shared_ptr<capture::CameraView> view);  // thread-safe
   Status listen(const std::string& host, int port);
   int port() const { return server_.port(); }
   void start();
   void stop();  // ends open MJPEG streams, then the server
 
  private:
-  capture::CameraView* find(const HttpRequest& req) const;
+  std::shared_ptr<capture::CameraView> find(const HttpRequest& req) const;
+  std::vector<std::shared_ptr<capture::CameraView>> cameras() const;
   HttpResponse snapshot(const HttpRequest& req);
   HttpResponse stream(const HttpRequest& req);
   HttpResponse status(const HttpRequest& req) const;
 
   Metrics& metrics_;
   HttpServer server_;
-  std::vector<capture::CameraView*> cameras_;
+  mutable std::mutex mutex_;  // guards cameras_
+  std::vector<std::shared_ptr<capture::CameraView>> cameras_;
   std::shared_ptr<std::atomic<bool>> closing_ = std::make_shared<std::atomic<bool>>(false);
 };
 

@@ -1,6 +1,7 @@
 #include "hub/hub.h"
 
 #include <chrono>
+#include <set>
 
 #include "core/log.h"
 #include "core/time_util.h"
@@ -36,7 +37,7 @@ struct Hub::LocalInput {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<Message> queue;
-  bool stopping = false;
+  bool stopping = false, busy = false;
   std::thread thread;
 };
 
@@ -123,6 +124,31 @@ void Hub::stop() {
     p->wake.notify_all();
     if (p->thread.joinable()) p->thread.join();
   }
+}
+
+bool Hub::wait_idle(std::chrono::milliseconds timeout, bool outbox) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto idle = [&] {
+    for (auto& [_, in] : locals_) {
+      std::lock_guard lock(in->mutex);
+      if (in->busy || !in->queue.empty()) return false;
+    }
+    if (!outbox) return true;
+    std::set<std::string> delivering;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& [e, p] : pumps_)
+        if (p->sender) delivering.insert(e);
+    }
+    for (const auto& [e, s] : outbox_.stats())
+      if (s.depth > 0 && delivering.count(e)) return false;
+    return true;
+  };
+  while (!idle()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 Hub::Pump& Hub::pump_for(const std::string& endpoint) {
@@ -214,12 +240,15 @@ void Hub::run_local(LocalInput& in) {
       if (in.queue.empty()) return;  // stopping and drained
       m = std::move(in.queue.front());
       in.queue.pop_front();
+      in.busy = true;
     }
     try {
       in.handler(m);
     } catch (const std::exception& e) {
       LOG_ERROR("hub", in.endpoint << ": the module failed on a message: " << e.what());
     }
+    std::lock_guard lock(in.mutex);
+    in.busy = false;
   }
 }
 

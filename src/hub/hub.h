@@ -12,6 +12,7 @@
 // the same messageId.
 #pragma once
 
+#include <chrono>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -64,6 +65,10 @@ class Hub {
 
   void start();
   void stop();  // local queues are drained first; the outbox keeps what was not delivered
+
+  // Waits until every local input queue is empty and no handler runs, and with `outbox` also until nothing
+  // waits in the outbox for an endpoint that has a sender. False when `timeout` passed first.
+  bool wait_idle(std::chrono::milliseconds timeout, bool outbox);
 
   // Routes a message from `module` on `output` (stamps connectionDeviceId/ModuleId, outputName, a messageId and
   // creation time when missing). Returns an error only when the outbox could not store it: then nothing of it

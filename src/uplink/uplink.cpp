@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +45,22 @@ class FileUplink : public hub::EndpointSender {
   int fd_ = -1;
 };
 
+// One line per message on stdout: "ALERT <body>" — for a person watching the console.
+class ConsoleUplink : public hub::EndpointSender {
+ public:
+  Status send(const Message& m) override {
+    const std::string line = (m.system.connection_module_id.empty() ? "" : "[" + m.system.connection_module_id + "] ") + m.body + "\n";
+    std::lock_guard lock(mutex_);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+    return ok_status();
+  }
+  std::string describe() const override { return "console"; }
+
+ private:
+  std::mutex mutex_;
+};
+
 class MqttUplink : public hub::EndpointSender {
  public:
   MqttUplink(hub::MqttOptions o, std::string templ, std::string device)
@@ -78,6 +96,7 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     if (path.empty()) return make_error(ErrorCode::InvalidArgument, "file: uplink without a path (file:/var/lib/vigil/alerts.jsonl)");
     return std::shared_ptr<hub::EndpointSender>(std::make_shared<FileUplink>(path));
   }
+  if (uri == "console:" || uri == "console") return std::shared_ptr<hub::EndpointSender>(std::make_shared<ConsoleUplink>());
   if (uri.rfind("mqtt://", 0) == 0 || uri.rfind("mqtts://", 0) == 0) {
     std::string path, base = uri, ca;
     if (const auto q = uri.find('?'); q != std::string::npos) {
@@ -105,7 +124,7 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
   if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);
   if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) return make_webhook_uplink(uri);
   if (uri.rfind("smtp://", 0) == 0 || uri.rfind("smtps://", 0) == 0) return make_email_uplink(uri);
-  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use file:PATH, mqtt://host[:port]/topic, "
+  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use console:, file:PATH, mqtt://host[:port]/topic, "
                                             "iothub:<connection string>, http(s)://webhook or smtp(s)://mail server)");
 }
 

@@ -1,5 +1,6 @@
 // Uplinks: where `$upstream` delivers to, each fed by the hub's durable outbox (one pump per uplink). Made from a
 // URI by make_uplink():
+//   console:                  one line per message on stdout: [module] body
 //   file:PATH                 one JSON line per message (docs/messages.md form), flushed and fsync'ed
 //   mqtt://[user:pass@]host[:port][/topic-template][?ca=PATH]   and mqtts://…   QoS 1, waits for the PUBACK;
 //                             template fields {device} {module} {output}; default vigil/{device}/{module}/{output};

@@ -1,0 +1,268 @@
+// vigil check [MANIFEST]: what `iotedge check` does for a device, for a deployment — every line "√ … - OK",
+// "‼ … - Warning" or "× … - Error" with what to do, then the counts; exit 1 when there was an error (or a warning,
+// with --warnings-as-errors). It loads the models and tries the ports and the uplinks' hosts, and starts nothing.
+#include <netdb.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "alert/rules.h"
+#include "capture/frame_inference.h"
+#include "capture/frame_source.h"
+#include "cli/commands.h"
+#include "core/text.h"
+#include "deploy/load.h"
+#include "deploy/runtime.h"
+#include "deploy/state_dir.h"
+#include "hub/route.h"
+#include "vision/model.h"
+
+namespace vigil::cli {
+namespace {
+
+struct CheckOptions {
+  std::string manifest, env_file;
+  std::vector<std::string> sets;
+  bool verbose = false, warnings_as_errors = false;
+};
+
+class Report {
+ public:
+  void ok(const std::string& what) { print("\u221a", what, "OK", ""); ++ok_; }
+  void warn(const std::string& what, const std::string& why) { print("\u203c", what, "Warning", why); ++warn_; }
+  void error(const std::string& what, const std::string& why) { print("\u00d7", what, "Error", why); ++err_; }
+  int finish(bool warnings_as_errors) const {
+    std::cout << "\n" << ok_ << " check(s) succeeded.\n";
+    if (warn_) std::cout << warn_ << " check(s) raised warnings.\n";
+    if (err_) std::cout << err_ << " check(s) raised errors.\n";
+    return err_ || (warnings_as_errors && warn_) ? 1 : 0;
+  }
+
+ private:
+  void print(const char* mark, const std::string& what, const char* level, const std::string& why) {
+    std::cout << mark << " " << what << " - " << level << "\n";
+    if (!why.empty()) std::cout << "    " << why << "\n";
+  }
+  int ok_ = 0, warn_ = 0, err_ = 0;
+};
+
+// Can something listen on host:port now?
+bool can_bind(const std::string& host, int port) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return false;
+  const int fd = socket(res->ai_family, res->ai_socktype, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const bool ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+  close(fd);
+  freeaddrinfo(res);
+  return ok;
+}
+
+// Does host:port accept a TCP connection within about two seconds?
+bool reachable(const std::string& host, int port) {
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return false;
+  const int fd = socket(res->ai_family, res->ai_socktype, 0);
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  const bool ok = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
+  close(fd);
+  freeaddrinfo(res);
+  return ok;
+}
+
+bool on_path(const std::string& program, const std::string& base_dir) {
+  std::error_code ec;
+  if (program.find('/') != std::string::npos)
+    return std::filesystem::exists(program[0] == '/' ? program : base_dir + "/" + program, ec);
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= p.size()) {
+    const auto end = p.find(':', start);
+    const std::string dir = p.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!dir.empty() && access((dir + "/" + program).c_str(), X_OK) == 0) return true;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return false;
+}
+
+// host and port of an uplink URI that talks to a server, with the scheme's default port.
+std::optional<std::pair<std::string, int>> uplink_host(const std::string& uri) {
+  std::string scheme = uri.substr(0, uri.find(':'));
+  std::string host;
+  int port = 0;
+  if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) {
+    const auto h = uri.find("HostName=");
+    if (h == std::string::npos) return std::nullopt;
+    host = uri.substr(h + 9, uri.find(';', h) - h - 9);
+    return std::make_pair(host, 8883);
+  }
+  const auto s = uri.find("://");
+  if (s == std::string::npos) return std::nullopt;
+  std::string rest = uri.substr(s + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
+  host = rest.substr(0, rest.find(':'));
+  if (auto c = rest.find(':'); c != std::string::npos) port = std::atoi(rest.c_str() + c + 1);
+  static const std::map<std::string, int> defaults = {{"mqtt", 1883}, {"mqtts", 8883}, {"http", 80}, {"https", 443},
+                                                      {"smtp", 25},   {"smtps", 465}};
+  if (!port) {
+    auto it = defaults.find(scheme);
+    if (it == defaults.end()) return std::nullopt;
+    port = it->second;
+  }
+  return std::make_pair(host, port);
+}
+
+void check_source(Report& r, const std::string& module, const capture::CameraSettings& c) {
+  const std::string what = "camera source of " + module + " (" + c.video_path + ")";
+  std::error_code ec;
+  auto spec = capture::parse_source_spec(c.video_path, std::filesystem::is_directory(c.video_path, ec));
+  if (!spec) return r.error(what, spec.error().message);
+  switch (spec->kind) {
+    case capture::SourceKind::Device: {
+      const std::string dev = c.video_path.rfind("/dev/", 0) == 0 ? c.video_path : "/dev/video" + c.video_path;
+      if (!std::filesystem::exists(dev, ec))
+        return r.warn(what, dev + " does not exist now; the camera will be reported lost and retried (plug it in, or set VIDEO_PATH)");
+      if (access(dev.c_str(), R_OK) != 0) return r.error(what, "cannot read " + dev + " (add this user to the video group)");
+      return r.ok(what);
+    }
+    case capture::SourceKind::File:
+    case capture::SourceKind::ImageFolder:
+      if (!std::filesystem::exists(c.video_path, ec)) return r.error(what, c.video_path + " does not exist");
+      return r.ok(what);
+    default:
+      if (auto h = uplink_host(c.video_path); h && !reachable(h->first, h->second))
+        return r.warn(what, h->first + ":" + std::to_string(h->second) + " does not answer now; the camera will retry");
+      return r.ok(what);
+  }
+}
+
+int run_check(const CheckOptions& o) {
+  Report r;
+  std::cout << "Configuration checks\n--------------------\n";
+  auto loaded = deploy::load_deployment(o.manifest, o.env_file, o.sets, deploy::default_state_dir());
+  if (!loaded) {
+    r.error("manifest " + (o.manifest.empty() ? std::string("(built-in default)") : o.manifest), loaded.error().message);
+    std::cout << "\nThe other checks were skipped: they need a manifest that reads.\n";
+    return r.finish(o.warnings_as_errors);
+  }
+  const deploy::Deployment& d = loaded->deployment;
+  r.ok("manifest " + loaded->origin + " (" + std::to_string(d.modules.size()) + " modules)");
+  for (const auto& w : d.warnings) r.warn("manifest key", w);
+  auto routes = hub::parse_routes(d.routes);
+  bool upstream = false;
+  for (const auto& rt : *routes) upstream |= rt.sink.kind == hub::Sink::Kind::Upstream;
+  if (routes->empty()) r.warn("routes", "no routes: the modules' messages go nowhere");
+  else if (!upstream) r.warn("routes (" + std::to_string(routes->size()) + ")", "no route sends to $upstream: no alert leaves the device");
+  else r.ok("routes (" + std::to_string(routes->size()) + ")");
+
+  deploy::RuntimeOptions ro;
+  ro.base_dir = loaded->base_dir;
+  std::set<std::string> loaded_models;
+  auto check_model = [&](const std::string& module, const std::string& model) {
+    if (loaded_models.count(model)) return;
+    loaded_models.insert(model);
+    auto m = vision::load_model(model);
+    if (!m) r.error("model of " + module + " (" + model + ")", m.error().message);
+    else r.ok("model of " + module + " (" + model + ": " + std::to_string(m.value()->info().labels.size()) + " labels)");
+  };
+  bool exec = false;
+  for (const auto& m : d.modules) {
+    const std::string what = "module " + m.name + " (" + m.image + ")";
+    if (!m.running) r.ok(what + ": status stopped, not started");
+    switch (m.kind) {
+      case deploy::ModuleKind::Vision: {
+        auto v = deploy::vision_plan(m, ro);
+        if (!v) {
+          r.error(what, v.error().message);
+          break;
+        }
+        r.ok(what);
+        check_model(m.name, v->model);
+        if (!v->host.empty()) {
+          if (v->port > 0 && !can_bind(v->host, v->port))
+            r.error("port " + std::to_string(v->port) + " for " + m.name, "already in use or not allowed (ports below 1024 need root); bind another HostPort");
+          else r.ok("port " + std::to_string(v->port) + " for " + m.name);
+        }
+        break;
+      }
+      case deploy::ModuleKind::Camera: {
+        std::string warning;
+        auto c = deploy::camera_plan(m, d, ro, &warning);
+        if (!c) {
+          r.error(what, c.error().message);
+          break;
+        }
+        if (!warning.empty()) r.warn(what + " endpoint", warning);
+        else r.ok(what);
+        check_source(r, m.name, *c);
+        if (!c->endpoint.empty() && !capture::is_http_endpoint(c->endpoint)) check_model(m.name, c->endpoint);
+        if (c->endpoint.empty()) r.warn(what + " inference", "IMAGE_PROCESSING_ENDPOINT is empty: frames are captured and shown, never analysed");
+        if (capture::is_http_endpoint(c->endpoint))
+          if (auto h = uplink_host(c->endpoint); h && !reachable(h->first, h->second))
+            r.warn(what + " endpoint " + c->endpoint, "does not answer now; the camera counts failures and retries");
+        if (c->show_video && !can_bind(c->preview_host, c->preview_port))
+          r.error("preview port " + std::to_string(c->preview_port) + " for " + m.name,
+                  "already in use: set PREVIEW_PORT in the camera's env or bind another HostPort for 5012/tcp");
+        break;
+      }
+      case deploy::ModuleKind::Alert: {
+        auto rules = alert::parse_rules(m.desired);
+        if (!rules) r.error(what + " rules", rules.error().message);
+        else r.ok(what + " rules");
+        break;
+      }
+      case deploy::ModuleKind::Exec:
+        exec = true;
+        if (!on_path(m.args[0], loaded->base_dir)) r.error(what, "'" + m.args[0] + "' is not found (on PATH, or relative to " + loaded->base_dir + ")");
+        else r.ok(what);
+        break;
+    }
+  }
+  if (exec && !on_path("mosquitto", "") && !on_path("/usr/sbin/mosquitto", ""))
+    r.error("MQTT broker for vigil:exec modules", "mosquitto is not installed: install it, or run with --broker mqtt://host:port");
+
+  std::cout << "\nConnectivity checks\n-------------------\n";
+  if (d.uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
+  for (const auto& u : d.uplinks) {
+    if (u.rfind("file:", 0) == 0 || u.rfind("console", 0) == 0) {
+      r.ok("uplink " + u);
+      continue;
+    }
+    auto h = uplink_host(u);
+    if (!h) r.error("uplink " + u, "not a supported URI (console:, file:PATH, mqtt://…, iothub:…, https://…, smtp://…)");
+    else if (!reachable(h->first, h->second))
+      r.warn("uplink " + u, h->first + ":" + std::to_string(h->second) + " does not answer now; alerts will wait in the outbox and be retried");
+    else r.ok("uplink " + u);
+  }
+  const int pid = deploy::running_pid(deploy::default_state_dir());
+  if (pid != 0) r.warn("state folder " + deploy::default_state_dir(), "a vigil run (pid " + std::to_string(pid) + ") already uses it; a second one needs --state-dir");
+  return r.finish(o.warnings_as_errors);
+}
+
+}  // namespace
+
+void add_check_command(CLI::App& app, Action& run) {
+  auto o = std::make_shared<CheckOptions>();
+  auto* cmd = app.add_subcommand("check", "Check a deployment: manifest, routes, models, sources, ports, uplinks");
+  cmd->add_option("manifest", o->manifest, "the deployment (default: the built-in one)");
+  cmd->add_option("--env-file", o->env_file, "variables for $VAR (default: .env next to the manifest)");
+  cmd->add_option("--set,-s", o->sets, "MODULE.KEY=VALUE (repeatable)");
+  cmd->add_flag("--warnings-as-errors", o->warnings_as_errors, "exit 1 on warnings too");
+  cmd->callback([o, &run] { run = [o] { return run_check(*o); }; });
+}
+
+}  // namespace vigil::cli

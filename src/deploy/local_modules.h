@@ -1,0 +1,76 @@
+// The module kinds a deployment runs, as ModuleInstances for the supervisor (deploy/supervisor.h):
+//   camera  a CameraModule whose context sends through the hub; its view joins the preview server
+//   vision  a shared ModelRunner (one per model folder, however many modules and cameras use it), and the
+//           Custom Vision HTTP API when the module has a port
+//   alert   an AlertModule fed by the hub's local input queue; desired properties update its rules at run time
+//   exec    a child process that joins the hub over MQTT; its output lines become the module's log
+// Each is built from facts the runtime resolved (settings, model path, rules), so building one cannot fail on
+// configuration; what can fail at run time (a model that no longer loads, a command that is gone) is a failed
+// start the supervisor retries.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "alert/alert_module.h"
+#include "capture/camera_module.h"
+#include "deploy/child_process.h"
+#include "deploy/supervisor.h"
+#include "http/preview_server.h"
+#include "vision/model_runner.h"
+
+namespace vigil::deploy {
+
+// Loaded models by path, shared: a vision module and the cameras that use it hold the same runner.
+class ModelCache {
+ public:
+  ModelCache(std::string device, int instances) : device_(std::move(device)), instances_(instances) {}
+  Result<std::shared_ptr<vision::ModelRunner>> get(const std::string& path);  // thread-safe
+
+ private:
+  std::string device_;
+  int instances_;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<vision::ModelRunner>> runners_;
+};
+
+// Camera totals over every run of every camera module (a replay's summary).
+struct CameraTotals {
+  std::mutex mutex;
+  capture::CameraCounters sum;
+  void add(const capture::CameraCounters& c);
+};
+
+Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
+                                                     const capture::CameraSettings& settings, ModelCache& models,
+                                                     http::PreviewServer* preview, CameraTotals& totals);
+
+struct VisionPlan {
+  std::string model;  // folder or builtin:person
+  std::string host;   // HTTP API: empty = not served
+  int port = 0;
+  std::string prediction_key;
+};
+Result<std::unique_ptr<ModuleInstance>> start_vision(const std::string& name, const VisionPlan& plan, ModelCache& models,
+                                                     Metrics& metrics);
+
+// The alert module's input handlers call this holder, which forwards to whichever instance runs now.
+class AlertSlot {
+ public:
+  void on_message(const Message& m);
+  void set(std::shared_ptr<alert::AlertModule> module);
+  std::shared_ptr<alert::AlertModule> get() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<alert::AlertModule> module_;
+};
+Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
+                                                    std::shared_ptr<AlertSlot> slot);
+
+Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options);
+
+}  // namespace vigil::deploy

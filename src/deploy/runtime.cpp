@@ -1,0 +1,441 @@
+#include "deploy/runtime.h"
+
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "alert/rules.h"
+#include "capture/frame_inference.h"
+#include "core/log.h"
+#include "deploy/local_modules.h"
+#include "http/preview_server.h"
+#include "hub/mqtt_client.h"
+#include "hub/mqtt_transport.h"
+#include "uplink/uplink.h"
+
+namespace vigil::deploy {
+namespace fs = std::filesystem;
+namespace {
+
+// A path from the manifest: absolute as is, relative under the manifest's folder.
+std::string under(const std::string& base, const std::string& path) {
+  if (path.empty() || path[0] == '/' || path.rfind("builtin:", 0) == 0) return path;
+  return (fs::path(base) / path).lexically_normal().string();
+}
+
+bool looks_like_path(const std::string& p) {
+  return !p.empty() && p.find("://") == std::string::npos && p.find(" ! ") == std::string::npos &&
+         !std::all_of(p.begin(), p.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+Result<int> free_loopback_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return make_error(ErrorCode::Internal, "socket() failed");
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  if (!port) return make_error(ErrorCode::Internal, "no free loopback port");
+  return port;
+}
+
+bool port_answers(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(fd);
+  return ok;
+}
+
+std::string host_of(const std::string& url) {
+  const auto s = url.find("://");
+  if (s == std::string::npos) return "";
+  std::string rest = url.substr(s + 3);
+  if (auto at = rest.find('@'); at != std::string::npos && at < rest.find('/')) rest = rest.substr(at + 1);
+  return rest.substr(0, rest.find_first_of(":/?"));
+}
+
+}  // namespace
+
+EndpointChoice resolve_camera_endpoint(const std::string& endpoint, const Deployment& d) {
+  EndpointChoice c;
+  if (!capture::is_http_endpoint(endpoint)) return c;
+  const std::string host = host_of(endpoint);
+  std::vector<std::string> vision;
+  for (const auto& m : d.modules)
+    if (m.kind == ModuleKind::Vision) vision.push_back(m.name);
+  for (const auto& v : vision)
+    if (v == host) {
+      c.vision_module = v;
+      return c;
+    }
+  const bool bare = !host.empty() && host.find('.') == std::string::npos && host.find(':') == std::string::npos &&
+                    host != "localhost";
+  if (bare && vision.size() == 1) {
+    c.vision_module = vision[0];
+    c.warning = "IMAGE_PROCESSING_ENDPOINT names host '" + host + "', which is not a module of this deployment; using "
+                "its only vigil:vision module, '" + vision[0] + "' (write http://" + vision[0] + "/image to say so)";
+  }
+  return c;
+}
+
+std::map<std::string, std::string> camera_setting_values(const ModuleSpec& m, const RuntimeOptions& o) {
+  std::map<std::string, std::string> v = m.env;
+  if (auto p = m.ports.find(5012); p != m.ports.end() && !v.count("PREVIEW_PORT")) {
+    v["PREVIEW_PORT"] = std::to_string(p->second.host_port);
+    if (!p->second.host_ip.empty() && !v.count("PREVIEW_HOST")) v["PREVIEW_HOST"] = p->second.host_ip;
+  }
+  if (auto vp = v.find("VIDEO_PATH"); vp != v.end() && looks_like_path(vp->second)) vp->second = under(o.base_dir, vp->second);
+  if (o.replay_clip) {
+    v["VIDEO_PATH"] = *o.replay_clip;
+    v["LOOP_VIDEO"] = "false";
+    v["REALTIME"] = o.replay_realtime ? "true" : "false";
+    v["SHOW_VIDEO"] = "false";
+  }
+  return v;
+}
+
+struct Runtime::Impl {
+  Deployment d;
+  RuntimeOptions o;
+  Metrics metrics;
+  std::unique_ptr<ModelCache> models;
+  CameraTotals totals;
+  std::unique_ptr<hub::Outbox> outbox;
+  std::unique_ptr<hub::Hub> hub;
+  std::map<std::string, capture::CameraSettings> cameras;
+  std::map<std::string, VisionPlan> vision;
+  std::map<std::string, std::shared_ptr<AlertSlot>> alerts;
+  std::map<std::string, std::unique_ptr<http::PreviewServer>> previews;  // by host:port
+  std::map<std::string, http::PreviewServer*> preview_of;                // camera module → its server
+  bool need_mqtt = false;
+  std::string broker_uri;
+  std::unique_ptr<ChildProcess> broker;
+  std::unique_ptr<hub::MqttClient> mqtt;
+  std::unique_ptr<hub::MqttTransport> transport;
+  std::unique_ptr<Supervisor> supervisor;
+  bool started = false;
+
+  Status plan();
+  Status start_broker();
+  Result<std::unique_ptr<ModuleInstance>> start_module(const ModuleSpec& m);
+};
+
+Result<VisionPlan> vision_plan(const ModuleSpec& m, const RuntimeOptions& o) {
+  VisionPlan v;
+  v.model = !m.args.empty() ? m.args[0] : (m.env.count("MODEL_PATH") ? m.env.at("MODEL_PATH") : "");
+  if (v.model.empty())
+    return make_error(ErrorCode::InvalidArgument, "module " + m.name + ": which model? Write \"image\": \"vigil:vision "
+                                                  "MODEL_DIR\" (a Custom Vision export, a Darknet folder or builtin:person) "
+                                                  "or set env MODEL_PATH");
+  v.model = under(o.base_dir, v.model);
+  if (!o.replay_clip) {
+    if (auto p = m.ports.find(80); p != m.ports.end()) {
+      v.host = p->second.host_ip.empty() ? "0.0.0.0" : p->second.host_ip;
+      v.port = p->second.host_port;
+    }
+    if (auto p = m.env.find("PORT"); p != m.env.end()) {
+      try {
+        v.port = std::stoi(p->second);
+      } catch (...) {
+        return make_error(ErrorCode::InvalidArgument, "module " + m.name + ": env PORT '" + p->second + "' is not a port");
+      }
+      v.host = m.env.count("HOST") ? m.env.at("HOST") : "0.0.0.0";
+    }
+  }
+  if (auto k = m.env.find("PREDICTION_KEY"); k != m.env.end()) v.prediction_key = k->second;
+  return v;
+}
+
+Result<capture::CameraSettings> camera_plan(const ModuleSpec& m, const Deployment& d, const RuntimeOptions& o,
+                                            std::string* warning) {
+  auto values = camera_setting_values(m, o);
+  auto& ep = values["IMAGE_PROCESSING_ENDPOINT"];
+  const EndpointChoice c = resolve_camera_endpoint(ep, d);
+  if (warning) *warning = c.warning;
+  if (!c.vision_module.empty()) {
+    auto v = vision_plan(*d.find(c.vision_module), o);
+    if (!v) return v.error();
+    ep = v->model;
+  } else if (!ep.empty() && !capture::is_http_endpoint(ep)) {
+    ep = under(o.base_dir, ep);
+  }
+  if (!values.count("CAMERA_ID")) values["CAMERA_ID"] = m.name;
+  auto settings = capture::parse_camera_settings(values);
+  if (!settings) return make_error(settings.error().code, "module " + m.name + ": " + settings.error().message);
+  return *settings;
+}
+
+Status Runtime::Impl::plan() {
+  for (const auto& m : d.modules) {
+    switch (m.kind) {
+      case ModuleKind::Vision: {
+        auto v = vision_plan(m, o);
+        if (!v) return v.error();
+        vision[m.name] = *v;
+        break;
+      }
+      case ModuleKind::Camera: {
+        std::string warning;
+        auto settings = camera_plan(m, d, o, &warning);
+        if (!settings) return settings.error();
+        if (!warning.empty()) {
+          d.warnings.push_back("module " + m.name + ": " + warning);
+          LOG_WARN("agent", "[" << m.name << "] " << warning);
+        }
+        cameras[m.name] = *settings;
+        break;
+      }
+      case ModuleKind::Alert: {
+        auto rules = alert::parse_rules(m.desired);
+        if (!rules)
+          return make_error(rules.error().code, "module " + m.name + " desired properties (the alert rules): " + rules.error().message);
+        alerts[m.name] = std::make_shared<AlertSlot>();
+        break;
+      }
+      case ModuleKind::Exec: need_mqtt = true; break;
+    }
+  }
+  return ok_status();
+}
+
+Status Runtime::Impl::start_broker() {
+  if (!o.broker.empty()) {
+    broker_uri = o.broker;
+    return ok_status();
+  }
+  auto port = free_loopback_port();
+  if (!port) return port.error();
+  const std::string conf = o.work_dir + "/mosquitto.conf";
+  {
+    std::ofstream f(conf, std::ios::trunc);
+    f << "# written by vigil run for its modules over MQTT\nlistener " << *port
+      << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+  }
+  ChildOptions co;
+  co.argv = {"mosquitto", "-c", conf};
+  co.on_line = [](const std::string& line) { LOG_DEBUG("broker", line); };
+  auto child = ChildProcess::spawn(co);
+  if (!child)
+    return make_error(ErrorCode::Unavailable, "modules over MQTT need a broker: " + child.error().message +
+                                                  " (install mosquitto, or pass --broker mqtt://host:port)");
+  broker = std::move(*child);
+  for (int i = 0; i < 250 && !port_answers(*port); ++i) {
+    if (auto code = broker->poll())
+      return make_error(ErrorCode::Unavailable, "the local mosquitto exited with code " + std::to_string(*code));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  broker_uri = "mqtt://127.0.0.1:" + std::to_string(*port);
+  LOG_INFO("agent", "local MQTT broker for the modules: " << broker_uri);
+  return ok_status();
+}
+
+Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
+  switch (m.kind) {
+    case ModuleKind::Camera: {
+      auto it = preview_of.find(m.name);
+      return start_camera(hub->context_for(m.name), cameras.at(m.name), *models,
+                          it == preview_of.end() ? nullptr : it->second, totals);
+    }
+    case ModuleKind::Vision: return start_vision(m.name, vision.at(m.name), *models, metrics);
+    case ModuleKind::Alert: {
+      auto rules = alert::parse_rules(m.desired);  // the current desired properties (they may have changed)
+      if (!rules) return rules.error();
+      return start_alert(hub->context_for(m.name), *rules, alerts.at(m.name));
+    }
+    case ModuleKind::Exec: {
+      ChildOptions co;
+      co.argv = m.args;
+      co.env = m.env;
+      auto b = hub::parse_mqtt_uri(broker_uri);
+      co.env["VIGIL_MQTT_URI"] = broker_uri;
+      co.env["VIGIL_MQTT_HOST"] = b ? b->host : "127.0.0.1";
+      co.env["VIGIL_MQTT_PORT"] = std::to_string(b ? b->port : 1883);
+      co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = o.device_id;
+      co.env["IOTEDGE_MODULEID"] = co.env["VIGIL_MODULE_ID"] = m.name;
+      co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
+      co.env["PYTHONUNBUFFERED"] = "1";
+      co.cwd = o.base_dir;
+      return start_exec(m.name, std::move(co));
+    }
+  }
+  return make_error(ErrorCode::Internal, "unknown module kind");
+}
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Runtime::~Runtime() { stop(); }
+
+Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->d = std::move(deployment);
+  impl->o = std::move(options);
+  Impl& r = *impl;
+  r.models = std::make_unique<ModelCache>(r.o.model_device, 2);
+  if (auto s = r.plan(); !s) return s.error();
+
+  auto routes = hub::parse_routes(r.d.routes);
+  if (!routes) return make_error(ErrorCode::InvalidArgument, "routes: " + routes.error().message);
+  if (routes->empty()) LOG_WARN("agent", "the deployment has no routes: modules' messages go nowhere");
+
+  std::error_code ec;
+  fs::create_directories(r.o.work_dir, ec);
+  auto outbox = hub::Outbox::open(r.o.work_dir + "/outbox.db", {r.d.ttl_s, r.d.max_store_bytes});
+  if (!outbox) return outbox.error();
+  r.outbox = std::move(*outbox);
+  hub::HubOptions ho;
+  ho.device_id = r.o.device_id;
+  ho.routes = *routes;
+  r.hub = std::make_unique<hub::Hub>(ho, *r.outbox, r.metrics);
+
+  if (r.o.collector) {
+    r.hub->add_upstream(r.o.collector);
+  } else {
+    std::vector<std::string> uris = r.d.uplinks;
+    uris.insert(uris.end(), r.o.extra_uplinks.begin(), r.o.extra_uplinks.end());
+    for (auto uri : uris) {
+      if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.o.base_dir, uri.substr(5));
+      auto up = uplink::make_uplink(uri, r.o.device_id);
+      if (!up) return make_error(up.error().code, "uplink " + uri + ": " + up.error().message);
+      LOG_INFO("agent", r.hub->add_upstream(*up) << " → " << (*up)->describe());
+    }
+    if (uris.empty())
+      LOG_WARN("agent", "no uplinks: what routes send to $upstream waits in the outbox (add \"uplinks\" to $edgeHub, or --upstream URI)");
+  }
+
+  // Local inputs: every module input a route names, for the alert modules in this process.
+  for (const auto& route : *routes) {
+    if (route.sink.kind != hub::Sink::Kind::ModuleInput) continue;
+    auto slot = r.alerts.find(route.sink.module);
+    if (slot == r.alerts.end()) continue;
+    r.hub->attach_input(route.sink.module, route.sink.input, [s = slot->second](const Message& m) { s->on_message(m); });
+  }
+  for (const auto& [name, _] : r.alerts) {
+    bool fed = false;
+    for (const auto& route : *routes) fed |= route.sink.kind == hub::Sink::Kind::ModuleInput && route.sink.module == name;
+    if (!fed) LOG_WARN("agent", "[" << name << "] no route delivers to this alert module; it will see nothing");
+  }
+
+  // Models are loaded now, once, so a bad model stops start-up with its module named.
+  for (const auto& [name, v] : r.vision)
+    if (auto m = r.models->get(v.model); !m) return make_error(m.error().code, "module " + name + ": " + m.error().message);
+  for (const auto& [name, c] : r.cameras)
+    if (!c.endpoint.empty() && !capture::is_http_endpoint(c.endpoint))
+      if (auto m = r.models->get(c.endpoint); !m)
+        return make_error(m.error().code, "module " + name + ": IMAGE_PROCESSING_ENDPOINT '" + c.endpoint + "': " + m.error().message);
+
+  for (const auto& [name, c] : r.cameras) {
+    if (!c.show_video) continue;
+    const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
+    auto& server = r.previews[key];
+    if (!server) server = std::make_unique<http::PreviewServer>(r.metrics);
+    r.preview_of[name] = server.get();
+  }
+  Impl* self = impl.get();
+  r.supervisor = std::make_unique<Supervisor>(r.d.modules, [self](const ModuleSpec& m) { return self->start_module(m); },
+                                              r.d.agent, !r.o.replay_clip.has_value());
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+Status Runtime::start() {
+  Impl& r = *impl_;
+  if (r.need_mqtt) {
+    if (auto s = r.start_broker(); !s) return s;
+    auto b = hub::parse_mqtt_uri(r.broker_uri);
+    if (!b) return make_error(ErrorCode::InvalidArgument, "--broker: " + b.error().message);
+    b->client_id = "vigil-hub-" + r.o.device_id;
+    r.mqtt = std::make_unique<hub::MqttClient>(*b);
+    r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.o.device_id);
+    r.transport->attach();
+    r.hub->set_remote_sender_factory([&r](const std::string& m, const std::string& i) { return r.transport->sender_for(m, i); });
+  }
+  r.hub->start();
+  r.started = true;
+  if (r.mqtt)
+    if (auto s = r.mqtt->start(); !s) return s;
+  for (auto& [key, server] : r.previews) {
+    const auto colon = key.rfind(':');
+    if (auto s = server->listen(key.substr(0, colon), std::stoi(key.substr(colon + 1))); !s)
+      return make_error(s.error().code, "preview " + key + ": " + s.error().message + " (set PREVIEW_PORT in the camera's env)");
+    server->start();
+    LOG_INFO("agent", "preview on http://" << key.substr(0, colon) << ":" << server->port() << "/");
+  }
+  r.supervisor->start_all();
+  return ok_status();
+}
+
+void Runtime::stop() {
+  Impl& r = *impl_;
+  if (!r.started) return;
+  r.started = false;
+  // Cameras first, so nothing new arrives; then what is queued for local inputs reaches the alert modules (and
+  // their alerts the outbox) before they stop.
+  r.supervisor->stop_kind("camera");
+  r.hub->wait_idle(std::chrono::seconds(10), false);
+  r.supervisor->stop_all();
+  r.hub->stop();
+  if (r.mqtt) r.mqtt->stop();
+  if (r.broker) r.broker->stop(std::chrono::seconds(5));
+  for (auto& [_, server] : r.previews) server->stop();
+}
+
+bool Runtime::wait_replay_done(std::chrono::milliseconds timeout) {
+  Impl& r = *impl_;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!r.supervisor->all_done("camera")) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return r.hub->wait_idle(std::max(left, std::chrono::milliseconds(1)), true);
+}
+
+const Deployment& Runtime::deployment() const { return impl_->d; }
+Supervisor& Runtime::supervisor() { return *impl_->supervisor; }
+Metrics& Runtime::metrics() { return impl_->metrics; }
+
+capture::CameraCounters Runtime::camera_totals() const {
+  std::lock_guard lock(impl_->totals.mutex);
+  return impl_->totals.sum;
+}
+
+std::map<std::string, nlohmann::json> Runtime::explain() const {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& [name, slot] : impl_->alerts)
+    if (auto m = slot->get()) out[name] = m->explain(100);
+  return out;
+}
+
+void Runtime::apply_desired(const Deployment& updated) {
+  for (const auto& m : updated.modules) {
+    const ModuleSpec* current = impl_->d.find(m.name);
+    if (!current || current->desired == m.desired) continue;
+    if (auto s = impl_->supervisor->update_desired(m.name, m.desired); !s) {
+      LOG_ERROR("agent", "[" << m.name << "] new desired properties refused, the old ones stay: " << s.error().message);
+      continue;
+    }
+    LOG_INFO("agent", "[" << m.name << "] desired properties applied");
+    for (auto& mine : impl_->d.modules)
+      if (mine.name == m.name) mine.desired = m.desired;
+  }
+}
+
+std::map<std::string, std::string> Runtime::log_aliases() const {
+  std::map<std::string, std::string> a;
+  for (const auto& [name, c] : impl_->cameras)
+    if (!c.camera_id.empty()) a[c.camera_id] = name;
+  return a;
+}
+
+}  // namespace vigil::deploy

@@ -1,0 +1,113 @@
+#include "deploy/state_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace vigil::deploy {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::uintmax_t kMaxLogBytes = 10u << 20;
+
+}  // namespace
+
+std::string default_state_dir() {
+  if (const char* v = std::getenv("VIGIL_STATE_DIR"); v && *v) return v;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/vigil";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/vigil";
+  return "/var/lib/vigil";
+}
+
+Result<std::unique_ptr<StateDir>> StateDir::open(const std::string& path) {
+  std::error_code ec;
+  for (const char* sub : {"", "/logs", "/explain", "/snapshots"}) {
+    fs::create_directories(path + sub, ec);
+    if (ec) return make_error(ErrorCode::InvalidArgument, "cannot create the state folder " + path + sub + ": " +
+                                                               ec.message() + " (choose another with --state-dir)");
+  }
+  const std::string lock = path + "/run.lock";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return make_error(ErrorCode::InvalidArgument, "cannot open " + lock + ": " + std::strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return make_error(ErrorCode::Unavailable, "another vigil run (pid " + std::to_string(running_pid(path)) +
+                                                  ") uses the state folder " + path +
+                                                  "; stop it, or give this one its own --state-dir");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid.data(), pid.size(), 0) < 0)
+    return make_error(ErrorCode::Internal, "cannot write " + lock);
+  return std::unique_ptr<StateDir>(new StateDir(path, fd));
+}
+
+StateDir::~StateDir() { ::close(lock_fd_); }
+
+void StateDir::set_modules(const std::vector<std::string>& modules, const std::map<std::string, std::string>& aliases) {
+  std::lock_guard lock(mutex_);
+  owners_.clear();
+  for (const auto& m : modules) owners_[m] = m;
+  for (const auto& [alias, m] : aliases) owners_.emplace(alias, m);
+}
+
+std::ofstream& StateDir::log_for(const std::string& module) {
+  auto& f = logs_[module];
+  const std::string path = path_ + "/logs/" + module + ".log";
+  std::error_code ec;
+  if (f.is_open() && fs::file_size(path, ec) > kMaxLogBytes) {
+    f.close();
+    fs::rename(path, path + ".1", ec);
+  }
+  if (!f.is_open()) f.open(path, std::ios::app);
+  return f;
+}
+
+void StateDir::log_line(const std::string& message, const std::string& line) {
+  std::string module = "vigil";
+  if (message.size() > 2 && message[0] == '[') {
+    const auto close = message.find(']');
+    if (close != std::string::npos) {
+      std::lock_guard lock(mutex_);
+      if (auto it = owners_.find(message.substr(1, close - 1)); it != owners_.end()) module = it->second;
+    }
+  }
+  std::lock_guard lock(mutex_);
+  auto& f = log_for(module);
+  f << line << '\n';
+  f.flush();
+}
+
+Status StateDir::write_json(const std::string& name, const nlohmann::json& j) {
+  const std::string target = file(name), tmp = target + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!f) return make_error(ErrorCode::Internal, "cannot write " + tmp);
+    f << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    if (!f) return make_error(ErrorCode::Internal, "cannot write " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) return make_error(ErrorCode::Internal, "cannot replace " + target + ": " + ec.message());
+  return ok_status();
+}
+
+int running_pid(const std::string& path) {
+  const std::string lock = path + "/run.lock";
+  const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  int pid = 0;
+  if (flock(fd, LOCK_SH | LOCK_NB) != 0) {  // held: read who holds it
+    char buf[32] = {0};
+    if (pread(fd, buf, sizeof buf - 1, 0) > 0) pid = std::atoi(buf);
+    if (pid == 0) pid = -1;
+  }
+  ::close(fd);
+  return pid;
+}
+
+}  // namespace vigil::deploy

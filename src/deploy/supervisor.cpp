@@ -1,0 +1,168 @@
+#include "deploy/supervisor.h"
+
+#include "core/log.h"
+
+namespace vigil::deploy {
+namespace {
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Supervisor::Supervisor(std::vector<ModuleSpec> modules, ModuleStarter starter, AgentSettings agent, bool restarts)
+    : starter_(std::move(starter)), agent_(agent), restarts_(restarts) {
+  for (auto& m : modules) {
+    auto slot = std::make_unique<Slot>();
+    slot->state.name = m.name;
+    slot->state.kind = kind_name(m.kind);
+    slot->state.image = m.image;
+    slot->state.status = m.running ? RuntimeStatus::Unknown : RuntimeStatus::Stopped;
+    slot->spec = std::move(m);
+    slots_.push_back(std::move(slot));
+  }
+}
+
+Supervisor::~Supervisor() { stop_all(); }
+
+void Supervisor::start(Slot& s, Clock::time_point now) {
+  LOG_INFO("agent", "[" << s.spec.name << "] starting (" << s.spec.image << ")");
+  auto instance = starter_(s.spec);
+  s.started = now;
+  s.state.started_at_ms = unix_ms();
+  if (!instance) {
+    s.state.last_error = instance.error().message;
+    LOG_ERROR("agent", "[" << s.spec.name << "] did not start: " << instance.error().message);
+    on_exit(s, 1, false, now);
+    return;
+  }
+  s.instance = std::move(*instance);
+  s.state.status = RuntimeStatus::Running;
+  s.state.exit_code.reset();
+  s.state.last_error.clear();
+}
+
+void Supervisor::on_exit(Slot& s, int code, bool unhealthy, Clock::time_point now) {
+  ExitFacts facts{code, unhealthy, std::chrono::duration<double>(now - s.started).count()};
+  const RestartDecision d = restarts_ ? decide_after_exit(s.spec.restart, facts, s.state.restart_count, agent_)
+                                      : RestartDecision{false, 0, s.state.restart_count, code ? RuntimeStatus::Failed : RuntimeStatus::Stopped};
+  s.state.exit_code = code;
+  s.state.exited_at_ms = unix_ms();
+  s.state.restart_count = d.restart_count;
+  s.state.status = d.status;
+  if (d.restart) {
+    s.restart_at = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(d.delay_s));
+    LOG_WARN("agent", "[" << s.spec.name << "] exited with code " << code << "; restart " << d.restart_count << " in "
+                          << d.delay_s << " s (restartPolicy " << restart_policy_name(s.spec.restart) << ")");
+  } else if (code) {
+    LOG_WARN("agent", "[" << s.spec.name << "] exited with code " << code << "; not restarted (restartPolicy "
+                          << restart_policy_name(s.spec.restart) << ", " << d.restart_count << " restarts)");
+  } else {
+    LOG_INFO("agent", "[" << s.spec.name << "] ended");
+  }
+}
+
+void Supervisor::start_all() {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& s : slots_)
+      if (s->spec.running) start(*s, Clock::now());
+  }
+  watcher_ = std::thread([this] {
+    while (!stopping_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (!stopping_) tick(Clock::now());
+    }
+  });
+}
+
+void Supervisor::tick(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  for (auto& sp : slots_) {
+    Slot& s = *sp;
+    if (s.instance) {
+      if (auto code = s.instance->exit_code()) {
+        s.instance->stop();
+        s.instance.reset();
+        on_exit(s, *code, false, now);
+      } else if (s.spec.restart == RestartPolicy::OnUnhealthy && !s.instance->healthy()) {
+        LOG_WARN("agent", "[" << s.spec.name << "] is unhealthy; stopping it");
+        s.instance->stop();
+        s.instance.reset();
+        on_exit(s, 0, true, now);
+      }
+      if (s.instance) {
+        const bool healthy = s.instance->healthy();
+        s.state.status = healthy ? RuntimeStatus::Running : RuntimeStatus::Unhealthy;
+      }
+    } else if (s.state.status == RuntimeStatus::Backoff && now >= s.restart_at) {
+      start(s, now);
+    }
+    s.state.next_restart_in_s =
+        s.state.status == RuntimeStatus::Backoff ? std::max(0.0, std::chrono::duration<double>(s.restart_at - now).count()) : 0;
+  }
+}
+
+void Supervisor::stop_all() {
+  stopping_ = true;
+  if (watcher_.joinable()) watcher_.join();
+  std::lock_guard lock(mutex_);
+  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
+    Slot& s = **it;
+    if (!s.instance) continue;
+    LOG_INFO("agent", "[" << s.spec.name << "] stopping");
+    s.instance->stop();
+    s.instance.reset();
+    s.state.status = RuntimeStatus::Stopped;
+    s.state.exited_at_ms = unix_ms();
+  }
+}
+
+void Supervisor::stop_kind(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  for (auto& s : slots_) {
+    if (s->state.kind != kind) continue;
+    if (s->instance) {
+      LOG_INFO("agent", "[" << s->spec.name << "] stopping");
+      s->instance->stop();
+      s->instance.reset();
+      s->state.exited_at_ms = unix_ms();
+    }
+    s->state.status = RuntimeStatus::Stopped;
+  }
+}
+
+std::vector<ModuleState> Supervisor::states() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ModuleState> out;
+  for (const auto& s : slots_) out.push_back(s->state);
+  return out;
+}
+
+Status Supervisor::update_desired(const std::string& module, const nlohmann::json& desired) {
+  std::lock_guard lock(mutex_);
+  for (auto& s : slots_) {
+    if (s->spec.name != module) continue;
+    if (!s->instance) {
+      s->spec.desired = desired;  // the next start uses them
+      return ok_status();
+    }
+    auto st = s->instance->update_desired(desired);
+    if (st) s->spec.desired = desired;
+    return st;
+  }
+  return make_error(ErrorCode::NotFound, "no module named " + module);
+}
+
+bool Supervisor::all_done(const std::string& kind) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& s : slots_) {
+    if (!kind.empty() && s->state.kind != kind) continue;
+    if (s->instance || s->state.status == RuntimeStatus::Backoff) return false;
+  }
+  return true;
+}
+
+}  // namespace vigil::deploy
