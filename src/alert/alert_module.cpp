@@ -25,11 +25,14 @@ void AlertModule::on_message(const Message& in) {
   auto camera = in.properties.find("camera");
   const std::string cam = camera != in.properties.end() ? camera->second : in.system.connection_module_id;
   auto capture = in.properties.find("captureTime");
+  auto frame = in.properties.find("frameNumber");
   const auto now = now_();
   std::vector<Decision> decisions;
+  bool snapshot = false;
   {
     std::lock_guard lock(mutex_);
     decisions = engine_.evaluate(cam, *prediction, now);
+    snapshot = engine_.rules().snapshot;
     for (const auto& d : decisions) {
       nlohmann::json j = decision_to_json(d);
       j["time"] = format_utc_iso(now, 3) + "Z";
@@ -48,9 +51,20 @@ void AlertModule::on_message(const Message& in) {
     if (capture != in.properties.end()) body["captureTime"] = capture->second;
     Message out = make_json_message("", now);
     body["alertId"] = out.system.message_id;
+    if (frame != in.properties.end()) {
+      body["frameNumber"] = frame->second;
+      out.properties["frameNumber"] = frame->second;
+    }
     if (d.box)
       body["box"] = {{"left", vision::round8(d.box->left)}, {"top", vision::round8(d.box->top)},
                      {"width", vision::round8(d.box->width)}, {"height", vision::round8(d.box->height)}};
+    if (snapshot && snapshotter_) {
+      const std::string path = snapshotter_(in, *prediction, out.system.message_id);
+      if (!path.empty()) {
+        body["snapshot"] = path;
+        out.properties["snapshot"] = path;
+      }
+    }
     out.body = json_text(body);
     out.system.correlation_id = in.system.message_id;
     out.properties["camera"] = cam;

@@ -22,6 +22,11 @@ class AlertModule {
   using Clock = AlertEngine::Clock;
   AlertModule(ModuleContext& context, AlertRules rules, std::function<Clock::time_point()> now = Clock::now);
 
+  // Before the first message: stores the frame behind an alert (boxes drawn) and returns where, or "" when the
+  // frame is not at hand. Used when the rules ask for snapshots.
+  using Snapshotter = std::function<std::string(const Message& prediction, const vision::Prediction& p, const std::string& alert_id)>;
+  void set_snapshotter(Snapshotter s) { snapshotter_ = std::move(s); }
+
   void on_message(const Message& prediction);
   Status update_rules(const nlohmann::json& patch);   // keys not in `patch` keep their current values
   Status replace_rules(const nlohmann::json& rules);  // a whole rule set: keys left out take their defaults
@@ -33,6 +38,7 @@ class AlertModule {
 
   ModuleContext& context_;
   std::function<Clock::time_point()> now_;
+  Snapshotter snapshotter_;
   mutable std::mutex mutex_;
   AlertEngine engine_;
   std::deque<nlohmann::json> recent_;

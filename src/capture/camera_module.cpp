@@ -154,6 +154,7 @@ void CameraModule::process(const Frame& frame) {
         m.properties["frameNumber"] = std::to_string(frame.number);
         m.properties["captureTime"] = format_utc_iso(frame.captured, 3) + "Z";
         m.properties["source"] = spec_.location;
+        if (frame_observer_) frame_observer_(id_, frame.number, frame.image);
         context_.send("output1", std::move(m));
         sent_.fetch_add(1);
       }

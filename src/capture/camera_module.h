@@ -40,6 +40,11 @@ class CameraModule {
   CameraModule(const CameraModule&) = delete;
   CameraModule& operator=(const CameraModule&) = delete;
 
+  // Before start(): called on the processing thread with each frame whose prediction is about to be sent
+  // (the alert snapshots' frame store).
+  using FrameObserver = std::function<void(const std::string& camera, std::uint64_t frame, const cv::Mat& image)>;
+  void set_frame_observer(FrameObserver observer) { frame_observer_ = std::move(observer); }
+
   void start();
   void stop();  // any thread; returns when both threads have ended
   // Blocks until the processing thread ends: a finite source without LOOP_VIDEO was read to its end and every
@@ -66,6 +71,7 @@ class CameraModule {
   const SourceSpec spec_;
   const std::string id_;
   std::unique_ptr<FrameInference> inference_;
+  FrameObserver frame_observer_;
   std::unique_ptr<MotionGate> gate_;
   std::unique_ptr<CaptureLoop> capture_;
   std::shared_ptr<CameraView> view_;

@@ -99,11 +99,13 @@ void CameraTotals::add(const capture::CameraCounters& c) {
 
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
-                                                     http::PreviewServer* preview, CameraTotals& totals) {
+                                                     http::PreviewServer* preview, CameraTotals& totals,
+                                                     capture::CameraModule::FrameObserver observer) {
   auto provider = [&models](const std::string& model) { return models.get(model); };
   auto camera = capture::make_camera_module(*context, settings, provider);
   if (!camera) return camera.error();
   if (preview) preview->add_camera((*camera)->shared_view());
+  (*camera)->set_frame_observer(std::move(observer));
   (*camera)->start();
   return std::unique_ptr<ModuleInstance>(std::make_unique<CameraInstance>(std::move(context), std::move(*camera), totals));
 }
@@ -142,13 +144,14 @@ std::shared_ptr<alert::AlertModule> AlertSlot::get() const {
 }
 
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
-                                                    std::shared_ptr<AlertSlot> slot) {
+                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots) {
   // The module and its context go together, when the last holder (this instance or a delivery in progress) lets go.
   ModuleContext* ctx = context.release();
   std::shared_ptr<alert::AlertModule> module(new alert::AlertModule(*ctx, rules), [ctx](alert::AlertModule* m) {
     delete m;
     delete ctx;
   });
+  module->set_snapshotter(std::move(snapshots));
   return std::unique_ptr<ModuleInstance>(std::make_unique<AlertInstance>(std::move(module), std::move(slot)));
 }
 

@@ -46,7 +46,8 @@ struct CameraTotals {
 
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
-                                                     http::PreviewServer* preview, CameraTotals& totals);
+                                                     http::PreviewServer* preview, CameraTotals& totals,
+                                                     capture::CameraModule::FrameObserver observer);
 
 struct VisionPlan {
   std::string model;  // folder or builtin:person
@@ -69,7 +70,7 @@ class AlertSlot {
   std::shared_ptr<alert::AlertModule> module_;
 };
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
-                                                    std::shared_ptr<AlertSlot> slot);
+                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots);
 
 Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options);
 

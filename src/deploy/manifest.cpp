@@ -171,7 +171,7 @@ Result<ModuleSpec> parse_module(const std::string& name, json m, const Variables
     spec.restart = *p;
   }
   if (auto so = m.find("startupOrder"); so != m.end()) {
-    if (!so->is_number_unsigned() || so->get<std::uint64_t>() > 4294967295u)
+    if (!so->is_number_integer() || so->get<std::int64_t>() < 0 || so->get<std::int64_t>() > 4294967295LL)
       return bad(where + ".startupOrder", "must be a whole number from 0 to 4294967295");
     spec.startup_order = so->get<std::uint32_t>();
   }
@@ -242,7 +242,8 @@ Status read_hub(const json& hub, const Variables& vars, const std::string& where
       d.ttl_s = ttl->get<std::int64_t>();
     }
     if (auto lim = sf->find("storeLimits"); lim != sf->end()) {
-      if (!lim->is_object() || !(*lim)["maxSizeBytes"].is_number_unsigned())
+      if (!lim->is_object() || !lim->contains("maxSizeBytes") || !(*lim)["maxSizeBytes"].is_number_integer() ||
+          (*lim)["maxSizeBytes"].get<std::int64_t>() < 0)
         return bad(sw + ".storeLimits", "must be {\"maxSizeBytes\": N}");
       d.max_store_bytes = (*lim)["maxSizeBytes"].get<std::uint64_t>();
     }

@@ -8,7 +8,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "alert/rules.h"
+#include "capture/frame_store.h"
+#include "vision/annotate.h"
 #include "capture/frame_inference.h"
 #include "core/log.h"
 #include "deploy/local_modules.h"
@@ -20,6 +24,8 @@
 namespace vigil::deploy {
 namespace fs = std::filesystem;
 namespace {
+
+constexpr std::size_t kMaxSnapshots = 1000;
 
 // A path from the manifest: absolute as is, relative under the manifest's folder.
 std::string under(const std::string& base, const std::string& path) {
@@ -126,6 +132,11 @@ struct Runtime::Impl {
   std::unique_ptr<hub::MqttTransport> transport;
   std::unique_ptr<Supervisor> supervisor;
   bool started = false;
+  capture::FrameStore frames;
+  std::mutex snapshot_mutex;
+  std::deque<std::string> snapshot_files;  // oldest first; at most kMaxSnapshots kept
+
+  std::string store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id);
 
   Status plan();
   Status start_broker();
@@ -241,18 +252,50 @@ Status Runtime::Impl::start_broker() {
   return ok_status();
 }
 
+std::string Runtime::Impl::store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id) {
+  auto cam = in.properties.find("camera");
+  auto num = in.properties.find("frameNumber");
+  if (cam == in.properties.end() || num == in.properties.end()) return "";
+  std::optional<cv::Mat> frame;
+  try {
+    frame = frames.get(cam->second, std::stoull(num->second));
+  } catch (...) {
+  }
+  if (!frame) return "";
+  cv::Mat shown = frame->clone();
+  vision::draw_prediction(shown, p);
+  const std::string path = o.work_dir + "/snapshots/" + alert_id + ".jpg";
+  std::error_code ec;
+  fs::create_directories(o.work_dir + "/snapshots", ec);
+  if (!cv::imwrite(path, shown, {cv::IMWRITE_JPEG_QUALITY, 85})) {
+    LOG_WARN("alert", "cannot write the snapshot " << path);
+    return "";
+  }
+  std::lock_guard lock(snapshot_mutex);
+  snapshot_files.push_back(path);
+  while (snapshot_files.size() > kMaxSnapshots) {
+    fs::remove(snapshot_files.front(), ec);
+    snapshot_files.pop_front();
+  }
+  return path;
+}
+
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
   switch (m.kind) {
     case ModuleKind::Camera: {
       auto it = preview_of.find(m.name);
       return start_camera(hub->context_for(m.name), cameras.at(m.name), *models,
-                          it == preview_of.end() ? nullptr : it->second, totals);
+                          it == preview_of.end() ? nullptr : it->second, totals,
+                          [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) { frames.put(camera, n, image); });
     }
     case ModuleKind::Vision: return start_vision(m.name, vision.at(m.name), *models, metrics);
     case ModuleKind::Alert: {
       auto rules = alert::parse_rules(m.desired);  // the current desired properties (they may have changed)
       if (!rules) return rules.error();
-      return start_alert(hub->context_for(m.name), *rules, alerts.at(m.name));
+      return start_alert(hub->context_for(m.name), *rules, alerts.at(m.name),
+                         [this](const Message& in, const vision::Prediction& p, const std::string& id) {
+                           return store_snapshot(in, p, id);
+                         });
     }
     case ModuleKind::Exec: {
       ChildOptions co;

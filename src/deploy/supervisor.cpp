@@ -63,12 +63,13 @@ void Supervisor::on_exit(Slot& s, int code, bool unhealthy, Clock::time_point no
   }
 }
 
-void Supervisor::start_all() {
+void Supervisor::start_all(bool watch) {
   {
     std::lock_guard lock(mutex_);
     for (auto& s : slots_)
       if (s->spec.running) start(*s, Clock::now());
   }
+  if (!watch) return;
   watcher_ = std::thread([this] {
     while (!stopping_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));

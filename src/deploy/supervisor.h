@@ -52,7 +52,7 @@ class Supervisor {
   Supervisor(std::vector<ModuleSpec> modules, ModuleStarter starter, AgentSettings agent, bool restarts = true);
   ~Supervisor();  // stop_all()
 
-  void start_all();
+  void start_all(bool watch = true);  // watch: start the watcher thread (tests drive tick() themselves)
   void stop_all();
   // Stops the running modules of one kind (e.g. "camera") and keeps them stopped; the watcher goes on.
   void stop_kind(const std::string& kind);

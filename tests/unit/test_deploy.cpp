@@ -1,0 +1,429 @@
+// The deployment runner's pure parts: .env files and $VAR substitution, manifests in both forms (the tutorial's
+// own template with only its images changed), broken manifests and their messages, edgeAgent's restart back-off,
+// the supervisor restarting a failing module, endpoint resolution, and the text of vigil list/logs.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/files.h"
+#include "core/time_util.h"
+#include "deploy/env_file.h"
+#include "deploy/load.h"
+#include "deploy/manifest.h"
+#include "deploy/ops_text.h"
+#include "deploy/restart_policy.h"
+#include "deploy/runtime.h"
+#include "deploy/supervisor.h"
+
+using namespace vigil;
+using namespace vigil::deploy;
+using nlohmann::json;
+
+namespace {
+
+const std::string kTemplate = std::string(VIGIL_SOURCE_DIR) + "/examples/tutorial/deployment.template.json";
+
+Deployment parse_ok(const json& doc, const Variables& vars = {}) {
+  auto d = parse_deployment(doc, vars, "m.json");
+  EXPECT_TRUE(d.ok()) << (d ? "" : d.error().message);
+  return d ? *d : Deployment{};
+}
+
+std::string parse_error(const json& doc, const Variables& vars = {}) {
+  auto d = parse_deployment(doc, vars, "m.json");
+  EXPECT_FALSE(d.ok());
+  return d ? "" : d.error().message;
+}
+
+json compact(json modules, json routes = json::object()) { return {{"modules", modules}, {"routes", routes}}; }
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST(EnvFile, ReadsTheFormsPeopleWrite) {
+  auto v = parse_env_file("# comment\n\nA=1\nB = \"two words\"\nexport C='x#y'\nD=plain # trailing comment\nE=\n"
+                          "CONTAINER_REGISTRY_USERNAME = \"\"\n",
+                          ".env");
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  EXPECT_EQ(v->at("A"), "1");
+  EXPECT_EQ(v->at("B"), "two words");
+  EXPECT_EQ(v->at("C"), "x#y");
+  EXPECT_EQ(v->at("D"), "plain");
+  EXPECT_EQ(v->at("E"), "");
+  EXPECT_EQ(v->at("CONTAINER_REGISTRY_USERNAME"), "");
+  auto bad = parse_env_file("A=1\nnot a line\n", "x/.env");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(contains(bad.error().message, "x/.env:2")) << bad.error().message;
+  EXPECT_FALSE(parse_env_file("A=\"open\n", ".env").ok());
+}
+
+TEST(EnvFile, SubstitutesAndNamesWhatIsMissing) {
+  const Variables vars = {{"MODEL", "/m"}, {"N", "3"}};
+  EXPECT_EQ(*substitute("$MODEL/x ${N}x $$5 a$ b", vars, "w"), "/m/x 3x $5 a$ b");
+  EXPECT_EQ(*substitute("vigil:vision ${MODEL}", vars, "w"), "vigil:vision /m");
+  auto missing = substitute("${VIDEO_PATH}", vars, "modules.cam.env.VIDEO_PATH.value");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(contains(missing.error().message, "variable VIDEO_PATH is not set")) << missing.error().message;
+  EXPECT_TRUE(contains(missing.error().message, "modules.cam.env.VIDEO_PATH.value"));
+  auto placeholder = substitute("${MODULES.CameraModule.arm64v8}", vars, "image");
+  ASSERT_FALSE(placeholder.ok());
+  EXPECT_TRUE(contains(placeholder.error().message, "vigil:camera")) << placeholder.error().message;
+}
+
+TEST(Manifest, TheTutorialsTemplateWithOnlyItsImagesChanged) {
+  auto text = read_file(kTemplate);
+  ASSERT_TRUE(text.ok());
+  auto d = parse_deployment_text(*text, {{"MODEL_PATH", "/models/fruit"}, {"VIDEO_PATH", "0"}}, kTemplate);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->modules.size(), 3u);
+  // startupOrder is unset everywhere: name order.
+  EXPECT_EQ(d->modules[0].name, "alert-module");
+  EXPECT_EQ(d->modules[1].name, "camera-module");
+  EXPECT_EQ(d->modules[2].name, "custom-vision-module");
+  const ModuleSpec& cam = d->modules[1];
+  EXPECT_EQ(cam.kind, ModuleKind::Camera);
+  EXPECT_EQ(cam.env.at("IMAGE_PROCESSING_ENDPOINT"), "http://image-classifier-service:80/image");
+  EXPECT_EQ(cam.env.at("RESIZE_WIDTH"), "256");
+  EXPECT_EQ(cam.env.at("VIDEO_PATH"), "0");
+  EXPECT_EQ(cam.restart, RestartPolicy::Always);
+  ASSERT_TRUE(cam.ports.count(5012));
+  EXPECT_EQ(cam.ports.at(5012).host_port, 5012);
+  const ModuleSpec& cv = d->modules[2];
+  EXPECT_EQ(cv.kind, ModuleKind::Vision);
+  ASSERT_EQ(cv.args.size(), 1u);
+  EXPECT_EQ(cv.args[0], "/models/fruit");
+  EXPECT_EQ(d->ttl_s, 7200);
+  EXPECT_EQ(d->routes.size(), 2u);
+  EXPECT_TRUE(d->warnings.empty()) << d->warnings.front();
+  // The camera's endpoint names a host the manifest does not define: its only vision module is meant.
+  const EndpointChoice c = resolve_camera_endpoint(cam.env.at("IMAGE_PROCESSING_ENDPOINT"), *d);
+  EXPECT_EQ(c.vision_module, "custom-vision-module");
+  EXPECT_TRUE(contains(c.warning, "image-classifier-service"));
+  EXPECT_EQ(resolve_camera_endpoint("http://custom-vision-module/image", *d).warning, "");
+  EXPECT_EQ(resolve_camera_endpoint("http://192.168.1.5:8080/image", *d).vision_module, "");
+  EXPECT_EQ(resolve_camera_endpoint("http://localhost/image", *d).vision_module, "");
+}
+
+TEST(Manifest, TheTemplateWithoutItsVariablesSaysWhichIsMissing) {
+  auto text = read_file(kTemplate);
+  ASSERT_TRUE(text.ok());
+  auto d = parse_deployment_text(*text, {{"VIDEO_PATH", "0"}}, "deployment.template.json");
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(contains(d.error().message, "MODEL_PATH")) << d.error().message;
+  EXPECT_TRUE(contains(d.error().message, "custom-vision-module.settings.image")) << d.error().message;
+}
+
+TEST(Manifest, CompactFormWithDesiredPropertiesAndStartupOrder) {
+  auto d = parse_ok(compact({{"b", {{"settings", {{"image", "vigil:alert"}}}, {"startupOrder", 2}, {"desired", {{"threshold", 0.8}}}}},
+                             {"a", {{"settings", {{"image", "vigil:exec python3 'my module.py' --x \"a b\""}}},
+                                    {"startupOrder", 5}, {"restartPolicy", "on-failure"}, {"status", "stopped"}}},
+                             {"c", {{"settings", {{"image", "vigil:camera"}}}, {"startupOrder", 0}, {"env", {{"N", {{"value", 5}}}}}}}},
+                     {{"r", "FROM /messages/modules/c/outputs/output1 INTO BrokeredEndpoint(\"/modules/b/inputs/input1\")"}}));
+  ASSERT_EQ(d.modules.size(), 3u);
+  EXPECT_EQ(d.modules[0].name, "c");
+  EXPECT_EQ(d.modules[0].env.at("N"), "5");
+  EXPECT_EQ(d.modules[1].name, "b");
+  EXPECT_EQ(d.modules[1].desired.at("threshold"), 0.8);
+  EXPECT_EQ(d.modules[2].name, "a");
+  EXPECT_EQ(d.modules[2].args, (std::vector<std::string>{"python3", "my module.py", "--x", "a b"}));
+  EXPECT_EQ(d.modules[2].restart, RestartPolicy::OnFailure);
+  EXPECT_FALSE(d.modules[2].running);
+}
+
+TEST(Manifest, FullFormDesiredPropertiesUplinksAndAgentSettings) {
+  json doc = {{"modulesContent",
+               {{"$edgeAgent", {{"properties.desired",
+                                 {{"schemaVersion", "1.1"},
+                                  {"systemModules", {{"edgeAgent", {{"env", {{"CoolOffTimeUnitInSeconds", {{"value", "0.5"}}},
+                                                                             {"MaxRestartCount", {{"value", "3"}}}}}}}}},
+                                  {"modules", {{"alert", {{"settings", {{"image", "vigil:alert"}, {"createOptions", R"({"HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":)"}, {"createOptions01", R"("8080"}]}}})"}}},
+                                                          {"colour", "red"}}}}}}}}},
+                {"$edgeHub", {{"properties.desired", {{"routes", json::object()}, {"uplinks", {"file:${OUT}"}},
+                                                      {"storeAndForwardConfiguration", {{"timeToLiveSecs", 60}, {"storeLimits", {{"maxSizeBytes", 1000}}}}}}}}},
+                {"alert", {{"properties.desired", {{"threshold", 0.75}}}}},
+                {"ghost", {{"properties.desired", {{"x", 1}}}}}}}};
+  auto d = parse_ok(doc, {{"OUT", "alerts.jsonl"}});
+  EXPECT_EQ(d.agent.cool_off_unit_s, 0.5);
+  EXPECT_EQ(d.agent.max_restart_count, 3);
+  EXPECT_EQ(d.ttl_s, 60);
+  EXPECT_EQ(d.max_store_bytes, 1000u);
+  EXPECT_EQ(d.uplinks, std::vector<std::string>{"file:alerts.jsonl"});
+  ASSERT_EQ(d.modules.size(), 1u);
+  EXPECT_EQ(d.modules[0].desired.at("threshold"), 0.75);
+  ASSERT_TRUE(d.modules[0].ports.count(80));  // createOptions split over createOptions01 is joined first
+  EXPECT_EQ(d.modules[0].ports.at(80).host_port, 8080);
+  // Unknown keys are reported with their place, not ignored silently.
+  std::string all;
+  for (const auto& w : d.warnings) all += w + "\n";
+  EXPECT_TRUE(contains(all, "modules.alert.colour: unknown key")) << all;
+  EXPECT_TRUE(contains(all, "ghost")) << all;
+}
+
+TEST(Manifest, BrokenManifestsNameThePlace) {
+  auto bad_json = parse_deployment_text("{\n  \"modules\": {\n    \"a\": {,\n  }\n}", {}, "deploy.json");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_TRUE(contains(bad_json.error().message, "deploy.json:3:")) << bad_json.error().message;
+
+  std::string e = parse_error(compact({{"cam", {{"settings", {{"image", "myacr.azurecr.io/cameramodule:latest-arm64v8"}}}}}}));
+  EXPECT_TRUE(contains(e, "modules.cam.settings.image")) << e;
+  EXPECT_TRUE(contains(e, "Docker image")) << e;
+  EXPECT_TRUE(contains(e, "vigil:camera")) << e;
+
+  e = parse_error(compact({{"x", {{"settings", {{"image", "vigil:teleport"}}}}}}));
+  EXPECT_TRUE(contains(e, "unknown module kind 'vigil:teleport'")) << e;
+
+  e = parse_error(compact({{"a", {{"settings", {{"image", "vigil:alert"}}}}}},
+                          {{"broken", "FROM /messages/modules/a/outputs/output1 WHERE tag = INTO $upstream"}}));
+  EXPECT_TRUE(contains(e, "broken")) << e;
+
+  e = parse_error(compact({{"a", {{"settings", {{"image", "vigil:alert"}}}, {"restartPolicy", "sometimes"}}}}));
+  EXPECT_TRUE(contains(e, "modules.a.restartPolicy")) << e;
+
+  e = parse_error(compact({{"a", {{"settings", {{"image", "vigil:camera"}}}, {"env", {{"VIDEO_PATH", {{"value", "$CLIP"}}}}}}}}));
+  EXPECT_TRUE(contains(e, "modules.a.env.VIDEO_PATH.value: variable CLIP is not set")) << e;
+
+  e = parse_error(compact({{"a", {{"settings", {{"image", "vigil:exec"}}}}}}));
+  EXPECT_TRUE(contains(e, "needs a command")) << e;
+
+  e = parse_error(compact({{"a", {{"settings", {{"image", "vigil:camera"}, {"createOptions", "{not json"}}}}}}));
+  EXPECT_TRUE(contains(e, "createOptions")) << e;
+
+  e = parse_error(json{{"modulez", json::object()}});
+  EXPECT_TRUE(contains(e, "no modules")) << e;
+}
+
+TEST(Manifest, RoutesToModulesNotDeployedAreWarned) {
+  auto d = parse_ok(compact({{"a", {{"settings", {{"image", "vigil:alert"}}}}}},
+                            {{"r", "FROM /messages/* INTO BrokeredEndpoint(\"/modules/nobody/inputs/in\")"}}));
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_TRUE(contains(d.warnings[0], "nobody"));
+}
+
+TEST(Manifest, SplitCommand) {
+  EXPECT_EQ(*split_command("a  'b c' \"d \\\"e\\\"\" f\\ g"), (std::vector<std::string>{"a", "b c", "d \"e\"", "f g"}));
+  EXPECT_FALSE(split_command("a 'b").ok());
+  EXPECT_TRUE(split_command("   ")->empty());
+}
+
+TEST(DefaultDeployment, IsAValidDeploymentWithAPersonAlert) {
+  auto d = parse_ok(default_manifest(kDebianSampleVideo));
+  ASSERT_EQ(d.modules.size(), 3u);
+  const ModuleSpec* alert = d.find("alert");
+  ASSERT_NE(alert, nullptr);
+  EXPECT_EQ(alert->desired.at("only"), json::array({"person"}));
+  EXPECT_GT(alert->desired.at("cooldownSeconds").get<double>(), 0);
+  EXPECT_EQ(resolve_camera_endpoint(d.find("camera")->env.at("IMAGE_PROCESSING_ENDPOINT"), d).vision_module, "detector");
+}
+
+TEST(CameraPlan, PortsPathsAndReplayOverrides) {
+  auto d = parse_ok(compact({{"cam", {{"settings", {{"image", "vigil:camera"}, {"createOptions", R"({"HostConfig":{"PortBindings":{"5012/tcp":[{"HostIp":"127.0.0.1","HostPort":"8012"}]}}})"}}},
+                                      {"env", {{"VIDEO_PATH", {{"value", "clips/a.mp4"}}}, {"SHOW_VIDEO", {{"value", "True"}}}}}}}}));
+  RuntimeOptions o;
+  o.base_dir = "/srv/site";
+  auto v = camera_setting_values(d.modules[0], o);
+  EXPECT_EQ(v.at("PREVIEW_PORT"), "8012");
+  EXPECT_EQ(v.at("PREVIEW_HOST"), "127.0.0.1");
+  EXPECT_EQ(v.at("VIDEO_PATH"), "/srv/site/clips/a.mp4");
+  o.replay_clip = "/tmp/x.avi";
+  v = camera_setting_values(d.modules[0], o);
+  EXPECT_EQ(v.at("VIDEO_PATH"), "/tmp/x.avi");
+  EXPECT_EQ(v.at("LOOP_VIDEO"), "false");
+  EXPECT_EQ(v.at("SHOW_VIDEO"), "false");
+  EXPECT_EQ(v.at("REALTIME"), "false");
+  auto settings = camera_plan(d.modules[0], d, o, nullptr);
+  ASSERT_TRUE(settings.ok()) << settings.error().message;
+  EXPECT_EQ(settings->camera_id, "cam");
+}
+
+TEST(RestartPolicy, EdgeAgentsBackOff) {
+  const AgentSettings agent;  // 10 s unit, 20 restarts, 10 minutes of intensive care
+  std::vector<double> delays;
+  for (int n = 0; n < 8; ++n) delays.push_back(cool_off_seconds(n, agent));
+  EXPECT_EQ(delays, (std::vector<double>{10, 20, 40, 80, 160, 300, 300, 300}));
+  // The naive reference: min(10 * 2^n, 300) by repeated doubling.
+  double x = 10;
+  for (int n = 0; n < 30; ++n, x = std::min(x * 2, 1e9)) EXPECT_EQ(cool_off_seconds(n, agent), std::min(x, 300.0)) << n;
+}
+
+TEST(RestartPolicy, DecisionTable) {
+  const AgentSettings a;
+  struct Row {
+    RestartPolicy policy;
+    int code;
+    bool unhealthy;
+    bool restart;
+    RuntimeStatus status;
+  } rows[] = {
+      {RestartPolicy::Never, 1, false, false, RuntimeStatus::Failed},
+      {RestartPolicy::Never, 0, false, false, RuntimeStatus::Stopped},
+      {RestartPolicy::OnFailure, 1, false, true, RuntimeStatus::Backoff},
+      {RestartPolicy::OnFailure, 0, false, false, RuntimeStatus::Stopped},
+      {RestartPolicy::OnFailure, 0, true, false, RuntimeStatus::Failed},
+      {RestartPolicy::OnUnhealthy, 0, true, true, RuntimeStatus::Backoff},
+      {RestartPolicy::OnUnhealthy, 137, false, true, RuntimeStatus::Backoff},
+      {RestartPolicy::OnUnhealthy, 0, false, false, RuntimeStatus::Stopped},
+      {RestartPolicy::Always, 0, false, true, RuntimeStatus::Backoff},
+      {RestartPolicy::Always, 2, false, true, RuntimeStatus::Backoff},
+  };
+  for (const auto& r : rows) {
+    const auto d = decide_after_exit(r.policy, {r.code, r.unhealthy, 1.0}, 0, a);
+    EXPECT_EQ(d.restart, r.restart) << restart_policy_name(r.policy) << " " << r.code;
+    EXPECT_EQ(d.status, r.status) << restart_policy_name(r.policy) << " " << r.code;
+  }
+  // The count grows, and at MaxRestartCount the module is failed for good.
+  auto d = decide_after_exit(RestartPolicy::Always, {1, false, 1.0}, 19, a);
+  EXPECT_TRUE(d.restart);
+  EXPECT_EQ(d.restart_count, 20);
+  EXPECT_EQ(d.delay_s, 300);
+  d = decide_after_exit(RestartPolicy::Always, {1, false, 1.0}, 20, a);
+  EXPECT_FALSE(d.restart);
+  EXPECT_EQ(d.status, RuntimeStatus::Failed);
+  // Up longer than the intensive care time: the count starts over.
+  d = decide_after_exit(RestartPolicy::Always, {1, false, 601.0}, 20, a);
+  EXPECT_TRUE(d.restart);
+  EXPECT_EQ(d.restart_count, 1);
+  EXPECT_EQ(d.delay_s, 10);
+}
+
+namespace {
+
+// A module that ends with `code` after `runs_for` ticks of its own clock (polls).
+class FakeInstance : public ModuleInstance {
+ public:
+  FakeInstance(int code, int polls_before_exit) : code_(code), left_(polls_before_exit) {}
+  void stop() override {}
+  std::optional<int> exit_code() override {
+    if (left_ < 0) return std::nullopt;
+    return left_-- == 0 ? std::optional<int>(code_) : std::nullopt;
+  }
+
+ private:
+  int code_, left_;
+};
+
+}  // namespace
+
+TEST(Supervisor, RestartsAFailingModuleWithBackOffAndKeepsTheOthers) {
+  auto d = parse_ok(compact({{"crash", {{"settings", {{"image", "vigil:exec false"}}}, {"restartPolicy", "on-failure"}}},
+                             {"steady", {{"settings", {{"image", "vigil:exec true"}}}, {"restartPolicy", "never"}}},
+                             {"bad", {{"settings", {{"image", "vigil:exec nothing"}}}, {"restartPolicy", "always"}}},
+                             {"off", {{"settings", {{"image", "vigil:exec x"}}}, {"status", "stopped"}}}}));
+  std::map<std::string, int> starts;
+  AgentSettings agent;
+  agent.cool_off_unit_s = 10;
+  agent.max_restart_count = 2;
+  Supervisor sup(d.modules, [&](const ModuleSpec& m) -> Result<std::unique_ptr<ModuleInstance>> {
+    ++starts[m.name];
+    if (m.name == "bad") return make_error(ErrorCode::NotFound, "no such program");
+    return std::unique_ptr<ModuleInstance>(std::make_unique<FakeInstance>(m.name == "crash" ? 3 : 0, m.name == "crash" ? 0 : -1));
+  }, agent);
+  auto state = [&](const std::string& name) {
+    for (const auto& s : sup.states())
+      if (s.name == name) return s;
+    return ModuleState{};
+  };
+  sup.start_all(false);  // time is driven by hand below: no watcher thread
+  const auto t0 = Supervisor::Clock::now();
+  EXPECT_EQ(starts["crash"], 1);
+  EXPECT_EQ(starts["off"], 0);
+  EXPECT_EQ(state("off").status, RuntimeStatus::Stopped);
+  EXPECT_EQ(state("bad").status, RuntimeStatus::Backoff);
+  EXPECT_EQ(state("bad").last_error, "no such program");
+  EXPECT_EQ(state("steady").status, RuntimeStatus::Running);
+  sup.tick(t0);  // "crash" exited with 3: restart 1 after 10 s
+  EXPECT_EQ(state("crash").status, RuntimeStatus::Backoff);
+  EXPECT_EQ(state("crash").exit_code, 3);
+  EXPECT_EQ(state("crash").restart_count, 1);
+  EXPECT_NEAR(state("crash").next_restart_in_s, 10, 0.5);
+  sup.tick(t0 + std::chrono::seconds(9));
+  EXPECT_EQ(starts["crash"], 1);
+  sup.tick(t0 + std::chrono::seconds(11));
+  EXPECT_EQ(starts["crash"], 2);
+  EXPECT_EQ(state("crash").status, RuntimeStatus::Running);
+  sup.tick(t0 + std::chrono::seconds(12));  // exits again: restart 2 after 20 s
+  EXPECT_EQ(state("crash").restart_count, 2);
+  sup.tick(t0 + std::chrono::seconds(31));
+  EXPECT_EQ(starts["crash"], 2);
+  sup.tick(t0 + std::chrono::seconds(33));
+  EXPECT_EQ(starts["crash"], 3);
+  sup.tick(t0 + std::chrono::seconds(34));  // the third exit reaches MaxRestartCount (2): failed for good
+  EXPECT_EQ(state("crash").status, RuntimeStatus::Failed);
+  sup.tick(t0 + std::chrono::seconds(1000));
+  EXPECT_EQ(starts["crash"], 3);
+  EXPECT_EQ(state("steady").status, RuntimeStatus::Running);  // the others were never touched
+  EXPECT_EQ(starts["steady"], 1);
+  sup.stop_all();
+  EXPECT_EQ(state("steady").status, RuntimeStatus::Stopped);
+}
+
+TEST(OpsText, DescriptionsAsIotedgeWritesThem) {
+  EXPECT_EQ(humanize_seconds(0), "0 seconds");
+  EXPECT_EQ(humanize_seconds(1), "1 second");
+  EXPECT_EQ(humanize_seconds(12.7), "12 seconds");
+  EXPECT_EQ(humanize_seconds(30), "less than a minute");
+  EXPECT_EQ(humanize_seconds(65), "a minute");
+  EXPECT_EQ(humanize_seconds(180), "3 minutes");
+  EXPECT_EQ(humanize_seconds(3600), "an hour");
+  EXPECT_EQ(humanize_seconds(2 * 3600), "2 hours");
+  EXPECT_EQ(humanize_seconds(3 * 86400), "3 days");
+  const std::int64_t now = 1'000'000'000;
+  ModuleState s;
+  s.name = "camera-module";
+  s.image = "vigil:camera";
+  s.status = RuntimeStatus::Running;
+  s.started_at_ms = now - 12'000;
+  EXPECT_EQ(describe_state(s, now), "Up 12 seconds");
+  s.status = RuntimeStatus::Failed;
+  s.exit_code = 137;
+  s.exited_at_ms = now - 300'000;
+  EXPECT_EQ(describe_state(s, now), "Failed (137) 5 minutes ago");
+  s.status = RuntimeStatus::Stopped;
+  s.exited_at_ms = now - 2 * 3600'000;
+  EXPECT_EQ(describe_state(s, now), "Stopped 2 hours ago");
+  s.status = RuntimeStatus::Backoff;
+  s.exit_code = 1;
+  s.restart_count = 2;
+  s.next_restart_in_s = 8;
+  EXPECT_EQ(describe_state(s, now), "Backoff (1), restart 2 in 8 seconds");
+  // Round trip through status.json, and the table: header, sorted, columns at least 15 wide.
+  ModuleState back = state_from_json(state_to_json(s));
+  EXPECT_EQ(back.status, RuntimeStatus::Backoff);
+  EXPECT_EQ(back.exit_code, 1);
+  ModuleState a = s;
+  a.name = "alert-module";
+  a.status = RuntimeStatus::Running;
+  a.started_at_ms = now - 1000;
+  const std::string table = format_module_table({s, a}, now);
+  std::istringstream lines(table);
+  std::string header, first;
+  std::getline(lines, header);
+  std::getline(lines, first);
+  EXPECT_EQ(header.rfind("NAME           STATUS         DESCRIPTION", 0), 0u) << header;
+  EXPECT_EQ(first.rfind("alert-module   running        Up 1 second", 0), 0u) << first;
+}
+
+TEST(OpsText, SinceAcceptsDurationsTimesAndTimestamps) {
+  const auto now = *parse_utc_iso("2026-11-25T12:00:00Z");
+  EXPECT_EQ(*parse_since("1 day", now), *parse_utc_iso("2026-11-24T12:00:00Z"));
+  EXPECT_EQ(*parse_since("90 minutes", now), *parse_utc_iso("2026-11-25T10:30:00Z"));
+  EXPECT_EQ(*parse_since("2 days 3 hours 2 minutes", now), *parse_utc_iso("2026-11-23T08:58:00Z"));
+  EXPECT_EQ(*parse_since("10m", now), *parse_utc_iso("2026-11-25T11:50:00Z"));
+  EXPECT_EQ(*parse_since("2026-11-25T11:00:00+01:00", now), *parse_utc_iso("2026-11-25T10:00:00Z"));
+  EXPECT_EQ(*parse_since("1764072000", now), *parse_utc_iso("2025-11-25T12:00:00Z"));
+  EXPECT_FALSE(parse_since("yesterday", now).ok());
+  EXPECT_FALSE(parse_since("5 fortnights", now).ok());
+}
+
+TEST(TimeUtil, ParseIsTheInverseOfFormat) {
+  const auto t = std::chrono::system_clock::time_point(std::chrono::microseconds(1764072000123456LL));
+  EXPECT_EQ(*parse_utc_iso(format_utc_iso(t, 6) + "Z"), t);
+  EXPECT_EQ(*parse_utc_iso(format_utc_iso(t, 6)), t);
+  EXPECT_EQ(*parse_utc_iso("2025-11-25T12:00:00.1Z"), std::chrono::system_clock::time_point(std::chrono::microseconds(1764072000100000LL)));
+  EXPECT_FALSE(parse_utc_iso("2025-11-25 12:00:00").has_value());
+  EXPECT_FALSE(parse_utc_iso("2025-13-25T12:00:00Z").has_value());
+  EXPECT_FALSE(parse_utc_iso("2025-11-25T12:00:00Zjunk").has_value());
+}
