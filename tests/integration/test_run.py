@@ -1,0 +1,251 @@
+#!/usr/bin/python3
+"""`vigil run`, `vigil replay`, `vigil list|logs|explain|check` with the real binary, real models and real servers on
+loopback:
+- the tutorial's deployment.template.json (only its images changed) replayed on a clip built here from the shared
+  photos: Apple and Banana alerts on the frames that show them, none on the negative frames;
+- the built-in default: it starts, the preview answers, a person alert lands in alerts.jsonl, list/explain show it,
+  SIGTERM stops it with exit 0;
+- a vigil:exec module in Python joining over the local mosquitto vigil starts, and a module that crashes: restarted
+  with back-off, `vigil list` shows it, `vigil logs` shows its lines, the others keep running;
+- desired properties changed in the manifest while it runs apply without a restart;
+- broken manifests fail with messages naming the place; `vigil check` reports them."""
+import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
+sys.path.insert(0, os.path.dirname(__file__))
+from vigil_harness import Checks, free_port
+from camera_harness import wait_for, TOOLS
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--vigil", required=True)
+ap.add_argument("--shared", required=True)
+ap.add_argument("--source", required=True)
+a = ap.parse_args()
+c = Checks()
+tmp = tempfile.mkdtemp(prefix="vigil-run-test-")
+SHARED = os.path.abspath(a.shared)
+MEDIA = os.path.join(SHARED, "media")
+MODEL = os.path.join(SHARED, "models", "cv-applebanana-tf")
+TEMPLATE = os.path.join(a.source, "examples", "tutorial", "deployment.template.json")
+VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+
+
+def run(*args, env=None, timeout=300):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([a.vigil, *args], capture_output=True, text=True, timeout=timeout, env=e)
+
+
+def write(path, obj):
+    with open(path, "w") as f:
+        f.write(json.dumps(obj, indent=1) if not isinstance(obj, str) else obj)
+    return path
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except Exception:
+        return None, b""
+
+
+# --- 1. The tutorial's manifest replayed on a clip of photos ---------------------------------------------------------
+if not os.path.isdir(MODEL):
+    print("SKIP tutorial replay: %s is missing" % MODEL)
+else:
+    import cv2
+    segments = [("apple1.jpg", "Apple"), ("backpod.jpg", None), ("banana1.jpg", "Banana"), ("dog.jpg", None),
+                ("apple2.jpg", "Apple"), ("horses.jpg", None), ("banana2.jpg", "Banana")]
+    PER = 3
+    clip = os.path.join(tmp, "fruit.avi")
+    writer = cv2.VideoWriter(clip, cv2.VideoWriter_fourcc(*"MJPG"), 5, (640, 480))
+    for name, _ in segments:
+        frame = cv2.resize(cv2.imread(os.path.join(MEDIA, name)), (640, 480))  # as a 4:3 camera would frame it
+        for _ in range(PER):
+            writer.write(frame)
+    writer.release()
+    # MODEL_PATH from the environment wins over the example's .env (which assumes ../shared next to the checkout).
+    r = run("replay", clip, "--manifest", TEMPLATE, env={"MODEL_PATH": MODEL})
+    c.expect(r.returncode == 0, "replay of the tutorial manifest exits 0 (got %d): %s" % (r.returncode, r.stderr[-2000:]))
+    lines = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    alerts = [l["alert"] for l in lines if "alert" in l]
+    summary = [l["summary"] for l in lines if "summary" in l]
+    c.expect(len(summary) == 1, "one summary line")
+    if summary:
+        s = summary[0]
+        c.expect(s["frames"]["captured"] == len(segments) * PER, "every frame of the clip was read: %s" % s["frames"])
+        c.expect(s["alerts"] == len(alerts), "the summary counts the alerts printed")
+        c.expect(set(s["alertsByTag"]) == {"Apple", "Banana"}, "alerts by tag: Apple and Banana (%s)" % s["alertsByTag"])
+        c.expect("latencyMs" in s and s["latencyMs"]["max"] < 10000, "latency from capture to alert is reported: %s" % s.get("latencyMs"))
+    for al in alerts:
+        body = al["body"]
+        n = int(body["frameNumber"])
+        expected = segments[(n - 1) // PER][1]
+        c.expect(body["tag"] == expected, "frame %d (%s) alerts %s, expected %s" % (n, segments[(n - 1) // PER][0], body["tag"], expected))
+        c.expect(body["probability"] >= 0.6, "alert above the tutorial's 60 %%: %s" % body)
+        c.expect(al["systemProperties"]["connectionModuleId"] == "alert-module", "sent by alert-module")
+        c.expect(al["systemProperties"]["correlationId"] != "", "correlationId links the prediction")
+    fruit_segments = {(int(al["body"]["frameNumber"]) - 1) // PER for al in alerts}
+    c.expect(fruit_segments == {0, 2, 4, 6}, "every fruit photo alerted, no negative did (segments %s)" % sorted(fruit_segments))
+
+    # The same clip through a deployment that asks for snapshots: the JPEG exists while the replay runs and the
+    # alert names it.
+    snap = write(os.path.join(tmp, "snap.json"), {
+        "modules": {
+            "cam": {"settings": {"image": "vigil:camera"},
+                    "env": {"IMAGE_PROCESSING_ENDPOINT": {"value": "http://fruit/image"}}},
+            "fruit": {"settings": {"image": "vigil:vision " + MODEL}},
+            "alerts": {"settings": {"image": "vigil:alert"}, "desired": {"snapshot": True, "cooldownSeconds": 3600}}},
+        "routes": {"a": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/alerts/inputs/input1\")",
+                   "b": "FROM /messages/modules/alerts/outputs/* INTO $upstream"}})
+    r = run("replay", clip, "-m", snap)
+    alerts = [json.loads(l)["alert"] for l in r.stdout.splitlines() if l.startswith('{"alert"')]
+    c.expect(r.returncode == 0 and [al["body"]["tag"] for al in alerts] == ["Apple", "Banana"],
+             "cooldown per camera and tag: one Apple, one Banana (%s) %s" % ([al["body"]["tag"] for al in alerts], r.stderr[-1500:]))
+    c.expect(all("snapshot" in al["body"] and al["properties"].get("snapshot") == al["body"]["snapshot"] for al in alerts),
+             "each alert names its snapshot")
+
+# --- 2. Broken manifests -------------------------------------------------------------------------------------------
+broken = {
+    "bad-json.json": ('{"modules": {"a": {,}}}', "bad-json.json:1:"),
+    "docker.json": ({"modules": {"cam": {"settings": {"image": "myacr.azurecr.io/cameramodule:1.0"}}}}, "modules.cam.settings.image"),
+    "kind.json": ({"modules": {"cam": {"settings": {"image": "vigil:teleport"}}}}, "unknown module kind 'vigil:teleport'"),
+    "route.json": ({"modules": {"a": {"settings": {"image": "vigil:alert"}}},
+                    "routes": {"r1": "FROM /messages/* WHERE INTO $upstream"}}, "r1"),
+    "var.json": ({"modules": {"cam": {"settings": {"image": "vigil:camera"}, "env": {"VIDEO_PATH": {"value": "${CLIP_NOT_SET}"}}}}},
+                 "variable CLIP_NOT_SET is not set"),
+    "setting.json": ({"modules": {"cam": {"settings": {"image": "vigil:camera"}, "env": {"SHOW_VIDEO": {"value": "maybe"}}}}},
+                     "SHOW_VIDEO"),
+    "rules.json": ({"modules": {"al": {"settings": {"image": "vigil:alert"}, "desired": {"threshold": "high"}}}}, "threshold"),
+}
+for name, (doc, needle) in broken.items():
+    path = write(os.path.join(tmp, name), doc)
+    r = run("run", path, "--state-dir", os.path.join(tmp, "state-broken"), timeout=60)
+    c.expect(r.returncode == 2, "%s: vigil run exits 2 (got %d)" % (name, r.returncode))
+    c.expect(needle in r.stderr, "%s: the message names the place (%r): %s" % (name, needle, r.stderr.strip()[-400:]))
+    r = run("check", path, timeout=60)
+    c.expect(r.returncode == 1 and "\u00d7" in r.stdout, "%s: vigil check reports an error: %s" % (name, r.stdout[-300:]))
+r = run("check", TEMPLATE, env={"MODEL_PATH": MODEL}, timeout=60)
+c.expect(r.returncode == 0 and "image-classifier-service" in r.stdout, "check: the tutorial's manifest passes with the endpoint warning: %s" % r.stdout)
+
+# --- 3. The built-in default ---------------------------------------------------------------------------------------
+state = os.path.join(tmp, "state-default")
+port = free_port()
+proc = subprocess.Popen([a.vigil, "run", "--state-dir", state, "--set", "camera.PREVIEW_PORT=%d" % port],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+alerts_file = os.path.join(state, "alerts.jsonl")
+
+
+def file_alerts():
+    try:
+        with open(alerts_file) as f:
+            return [json.loads(l) for l in f if l.strip()]
+    except FileNotFoundError:
+        return []
+
+
+c.expect(wait_for(lambda: http_get("http://127.0.0.1:%d/api/status" % port)[0] == 200, 30), "default: the preview answers")
+c.expect(wait_for(lambda: len(file_alerts()) > 0, 90), "default: a person alert lands in alerts.jsonl")
+fa = file_alerts()
+c.expect(fa and fa[0]["body"]["tag"] == "person" and fa[0]["body"]["camera"] == "camera", "default: the alert is a person on camera: %s" % fa[:1])
+st, snap = http_get("http://127.0.0.1:%d/snapshot.jpg" % port)
+c.expect(st == 200 and snap[:2] == b"\xff\xd8", "default: the preview serves the live frame")
+r = run("list", "--state-dir", state)
+rows = {l.split()[0]: l for l in r.stdout.splitlines()[1:] if l.strip()}
+c.expect(r.stdout.startswith("NAME") and set(rows) == {"alert", "camera", "detector"}, "list: the three modules\n" + r.stdout)
+c.expect(all(" running " in l and " Up " in l for l in rows.values()), "list: all running\n" + r.stdout)
+r = run("explain", "alert", "--state-dir", state, "--json")
+traces = json.loads(r.stdout) if r.returncode == 0 else []
+c.expect(traces and all(t["tag"] == "person" and t["trace"][0]["rule"] for t in traces),
+         "explain: the person decisions with traces: %s %s" % (r.stderr, r.stdout[:300]))
+r = run("logs", "camera", "--state-dir", state, "--tail", "50")
+c.expect(r.returncode == 0 and "live" in r.stdout, "logs camera: its lines:\n" + r.stdout[-500:])
+proc.send_signal(signal.SIGTERM)
+try:
+    code = proc.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    proc.kill()
+    code = -1
+c.expect(code == 0, "default: SIGTERM stops it with exit 0 (got %s)" % code)
+console = proc.stdout.read()
+c.expect('"tag":"person"' in console, "default: alerts are printed on the console")
+
+# --- 4. exec modules over MQTT, a crashing module, desired properties at run time ---------------------------------
+if os.path.isdir(MODEL):
+    frames = os.path.join(tmp, "apples")
+    os.makedirs(frames)
+    shutil.copy(os.path.join(MEDIA, "apple1.jpg"), os.path.join(frames, "a.jpg"))
+    out = os.path.join(tmp, "exec-alerts.jsonl")
+    state = os.path.join(tmp, "state-exec")
+
+    def manifest(rules):
+        return {
+            "systemModules": {"edgeAgent": {"env": {"CoolOffTimeUnitInSeconds": {"value": "0.3"}}}},
+            "modules": {
+                "cam": {"settings": {"image": "vigil:camera"}, "startupOrder": 1,
+                        "env": {"VIDEO_PATH": {"value": frames}, "CAPTURE_FPS": {"value": "4"}, "MOTION_GATE": {"value": "false"},
+                                "IMAGE_PROCESSING_ENDPOINT": {"value": "http://fruit/image"}}},
+                "fruit": {"settings": {"image": "vigil:vision " + MODEL}, "startupOrder": 0},
+                "relay": {"settings": {"image": "vigil:exec /usr/bin/python3 " + os.path.join(TOOLS, "relay_module.py")},
+                          "restartPolicy": "always"},
+                "crasher": {"settings": {"image": "vigil:exec /usr/bin/python3 -c \"print('crasher says hello'); raise SystemExit(3)\""},
+                            "restartPolicy": "on-failure"},
+                "alerts": {"settings": {"image": "vigil:alert"}, "desired": rules}},
+            "routes": {"toRelay": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/relay/inputs/in\")",
+                       "toAlerts": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/alerts/inputs/input1\")",
+                       "up": "FROM /messages/modules/* INTO $upstream"},
+            "uplinks": ["file:" + out]}
+
+    path = write(os.path.join(tmp, "exec.json"), manifest({"only": ["Banana"]}))  # no alert on apples …
+    proc = subprocess.Popen([a.vigil, "run", path, "--state-dir", state], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(tmp, "exec-run.log"), "w"))
+
+    def upstream(module):
+        try:
+            with open(out) as f:
+                return [m for m in (json.loads(l) for l in f if l.strip()) if m["systemProperties"]["connectionModuleId"] == module]
+        except FileNotFoundError:
+            return []
+
+    ok = wait_for(lambda: len(upstream("relay")) >= 2, 60)
+    c.expect(ok, "exec: the Python module over MQTT relays predictions upstream")
+    if not ok:
+        print(open(os.path.join(tmp, "exec-run.log")).read()[-3000:])
+    rel = upstream("relay")
+    c.expect(rel and rel[0]["body"] == {"tag": "Apple", "probability": rel[0]["body"]["probability"], "from": "cam"},
+             "exec: the relay saw the camera's Apple: %s" % rel[:1])
+
+    def crasher():
+        r = run("list", "--state-dir", state, "--json")
+        mods = json.loads(r.stdout)["modules"] if r.returncode == 0 else []
+        return next((m for m in mods if m["name"] == "crasher"), {})
+
+    c.expect(wait_for(lambda: crasher().get("restartCount", 0) >= 2, 30), "crash: restarted with back-off: %s" % crasher())
+    cr = crasher()
+    c.expect(cr.get("exitCode") == 3 and cr.get("status") in ("backoff", "running"), "crash: exit code 3, in back-off: %s" % cr)
+    r = run("list", "--state-dir", state)
+    c.expect("crasher" in r.stdout and ("Backoff (3)" in r.stdout or "running" in r.stdout), "list shows the crasher:\n" + r.stdout)
+    r = run("logs", "crasher", "--state-dir", state)
+    c.expect(r.stdout.count("crasher says hello") >= 2, "logs: each run's output:\n" + r.stdout[-800:])
+    r = run("list", "--state-dir", state, "--json")
+    others = {m["name"]: m["status"] for m in json.loads(r.stdout)["modules"]}
+    c.expect(all(others[n] == "running" for n in ("cam", "fruit", "relay", "alerts")), "the others keep running: %s" % others)
+    c.expect(upstream("alerts") == [], "only Banana: no alert on the apple")
+    # … then the rules change in the manifest: applied while it runs.
+    time.sleep(1.1)  # a new modification time
+    write(path, manifest({"threshold": 0.6}))
+    c.expect(wait_for(lambda: len(upstream("alerts")) > 0, 30), "desired properties changed at run time: alerts flow")
+    bad = manifest({"threshold": 0.6})
+    bad["modules"]["alerts"]["desired"] = {"threshold": "lots"}
+    time.sleep(1.1)
+    write(path, bad)
+    c.expect(wait_for(lambda: "refused" in run("logs", "vigil", "--state-dir", state).stdout or
+                      "refused" in run("logs", "alerts", "--state-dir", state).stdout, 15), "an invalid update is refused")
+    n = len(upstream("alerts"))
+    c.expect(wait_for(lambda: len(upstream("alerts")) > n, 15), "after the refused update the old rules still alert")
+    r = run("run", path, "--state-dir", state, timeout=30)
+    c.expect(r.returncode == 2 and "another vigil run" in r.stderr, "a second run on the same state folder is refused: " + r.stderr)
+    proc.send_signal(signal.SIGTERM)
+    c.expect(proc.wait(timeout=60) == 0, "exec deployment stops with exit 0")
+
+shutil.rmtree(tmp, ignore_errors=True)
+sys.exit(c.done())
