@@ -127,6 +127,11 @@ for name, (doc, needle) in broken.items():
 r = run("check", TEMPLATE, env={"MODEL_PATH": MODEL}, timeout=60)
 c.expect(r.returncode == 0 and "image-classifier-service" in r.stdout, "check: the tutorial's manifest passes with the endpoint warning: %s" % r.stdout)
 
+for example, env in (("security-camera", {"DETECTOR": os.path.join(SHARED, "models", "yolo-fastest-1.1-xl-coco")}),
+                     ("fleet", {})):
+    r = run("check", os.path.join(a.source, "examples", example, "deployment.json"), env=env, timeout=60)
+    c.expect(r.returncode == 0, "check: the %s example has no errors:\n%s" % (example, r.stdout))
+
 # --- 3. The built-in default ---------------------------------------------------------------------------------------
 state = os.path.join(tmp, "state-default")
 port = free_port()
