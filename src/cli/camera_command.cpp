@@ -17,10 +17,9 @@
 #include "capture/camera_module.h"
 #include "cli/commands.h"
 #include "cli/signals.h"
+#include "core/environment.h"
 #include "core/log.h"
 #include "http/preview_server.h"
-
-extern char** environ;
 
 namespace vigil::cli {
 namespace {
@@ -58,16 +57,6 @@ class PrintingContext : public ModuleContext {
   std::mutex mutex_;
 };
 
-std::map<std::string, std::string> environment_settings() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
-  return env;
-}
-
 int print_settings() {
   for (const auto& d : capture::camera_setting_docs())
     std::printf("%-26s default %-8s %s\n", d.name.c_str(), d.default_value.empty() ? "\"\"" : d.default_value.c_str(),
@@ -77,7 +66,7 @@ int print_settings() {
 
 int run_camera(const CameraOptions& o) {
   if (o.list_settings) return print_settings();
-  std::map<std::string, std::string> values = environment_settings();
+  std::map<std::string, std::string> values = environment_variables();
   for (const auto& kv : o.set) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {

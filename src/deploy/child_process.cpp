@@ -9,18 +9,13 @@
 #include <cerrno>
 #include <cstring>
 
-extern char** environ;
+#include "core/environment.h"
 
 namespace vigil::deploy {
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(ChildOptions o) {
   if (o.argv.empty()) return make_error(ErrorCode::InvalidArgument, "no command to run");
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string kv = *e;
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
-  }
+  std::map<std::string, std::string> env = environment_variables();
   for (const auto& [k, v] : o.env) env[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);

@@ -2,9 +2,8 @@
 
 #include <filesystem>
 
+#include "core/environment.h"
 #include "core/files.h"
-
-extern char** environ;
 
 namespace vigil::deploy {
 namespace fs = std::filesystem;
@@ -59,11 +58,7 @@ Result<LoadedDeployment> load_deployment(const std::string& manifest, const std:
       if (!parsed) return parsed.error();
       vars = std::move(*parsed);
     }
-    for (char** e = environ; e && *e; ++e) {
-      const std::string kv = *e;
-      const auto eq = kv.find('=');
-      if (eq != std::string::npos) vars[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+    for (const auto& [k, v] : environment_variables()) vars[k] = v;  // the environment wins over .env
     auto d = parse_deployment_text(*text, vars, manifest);
     if (!d) return d.error();
     out.deployment = std::move(*d);
