@@ -42,6 +42,16 @@ std::int64_t mtime_of(const std::string& path) {
   return path.empty() || stat(path.c_str(), &st) != 0 ? 0 : static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
 
+deploy::RuntimeOptions runtime_options(const RunOptions& o, const deploy::LoadedDeployment& loaded, const std::string& work) {
+  deploy::RuntimeOptions ro;
+  ro.base_dir = loaded.base_dir;
+  ro.work_dir = work;
+  ro.device_id = o.device_id;
+  ro.broker = o.broker;
+  ro.model_device = o.device;
+  return ro;
+}
+
 void print_warnings(const deploy::Deployment& d) {
   for (const auto& w : d.warnings) LOG_WARN("agent", w);
 }
@@ -76,13 +86,8 @@ int run_deployment(const RunOptions& o) {
   log::set_sink([s = state->get()](std::string_view, const std::string& message, const std::string& line) { s->log_line(message, line); });
   print_warnings(loaded->deployment);
 
-  deploy::RuntimeOptions ro;
-  ro.base_dir = loaded->base_dir;
-  ro.work_dir = state_dir;
-  ro.device_id = o.device_id;
+  deploy::RuntimeOptions ro = runtime_options(o, *loaded, state_dir);
   ro.extra_uplinks = o.upstream;
-  ro.broker = o.broker;
-  ro.model_device = o.device;
   auto rt = deploy::Runtime::create(loaded->deployment, ro);
   if (!rt) {
     log::set_sink({});
@@ -166,12 +171,7 @@ int run_replay(const RunOptions& o) {
   }
   print_warnings(loaded->deployment);
   auto collector = std::make_shared<Collector>();
-  deploy::RuntimeOptions ro;
-  ro.base_dir = loaded->base_dir;
-  ro.work_dir = work;
-  ro.device_id = o.device_id;
-  ro.broker = o.broker;
-  ro.model_device = o.device;
+  deploy::RuntimeOptions ro = runtime_options(o, *loaded, work);
   ro.replay_clip = std::filesystem::absolute(o.clip).string();
   ro.replay_realtime = o.realtime;
   ro.collector = collector;
