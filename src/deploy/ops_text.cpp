@@ -96,7 +96,7 @@ std::string format_module_table(std::vector<ModuleState> states, std::int64_t no
 
 Result<std::chrono::system_clock::time_point> parse_since(const std::string& text, std::chrono::system_clock::time_point now) {
   if (auto t = parse_utc_iso(text)) return *t;
-  if (!text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+  if (!text.empty() && text.size() <= 12 && std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
     return std::chrono::system_clock::time_point(std::chrono::seconds(std::stoll(text)));
   // Durations: NUMBER UNIT pairs, with or without spaces ("1 day", "2 days 3 hours", "90m", "30s").
   double total = 0;
@@ -111,8 +111,13 @@ Result<std::chrono::system_clock::time_point> parse_since(const std::string& tex
     if (i == text.size()) break;
     std::size_t j = i;
     while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-    if (j == i) return bad();
-    const double n = std::stod(text.substr(i, j - i));
+    if (j == i || j - i > 12) return bad();
+    double n = 0;
+    try {
+      n = std::stod(text.substr(i, j - i));
+    } catch (const std::exception&) {
+      return bad();
+    }
     while (j < text.size() && std::isspace(static_cast<unsigned char>(text[j]))) ++j;
     std::size_t k = j;
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
