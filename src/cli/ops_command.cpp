@@ -28,10 +28,6 @@ struct OpsOptions {
 
 std::string state_of(const OpsOptions& o) { return o.state_dir.empty() ? deploy::default_state_dir() : o.state_dir; }
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 Result<nlohmann::json> read_json(const std::string& path) {
   auto text = read_file(path, 64u << 20);
   if (!text) return text.error();
@@ -60,7 +56,7 @@ int run_list(const OpsOptions& o) {
     std::cout << status->dump(2) << "\n";
     return 0;
   }
-  std::cout << deploy::format_module_table(states, now_ms()) << std::flush;
+  std::cout << deploy::format_module_table(states, unix_now_ms()) << std::flush;
   if (pid == 0) std::cerr << "(vigil run is not running on " << dir << "; this is what it last reported)\n";
   return 0;
 }

@@ -33,10 +33,6 @@ struct RunOptions {
   double timeout_s = 3600;
 };
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::int64_t mtime_of(const std::string& path) {
   struct stat st {};
   return path.empty() || stat(path.c_str(), &st) != 0 ? 0 : static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
@@ -62,7 +58,7 @@ void write_state(deploy::StateDir& state, deploy::Runtime& rt, const deploy::Loa
   (void)state.write_json("status.json", {{"pid", static_cast<int>(getpid())},
                                          {"manifest", loaded.origin},
                                          {"startedAt", started},
-                                         {"updatedAt", now_ms()},
+                                         {"updatedAt", unix_now_ms()},
                                          {"modules", modules}});
   for (const auto& [module, traces] : rt.explain()) (void)state.write_json("explain/" + module + ".json", traces);
 }
@@ -112,7 +108,7 @@ int run_deployment(const RunOptions& o) {
   }
   LOG_INFO("agent", "running " << loaded->origin << ": " << names.size() << " module(s); state in " << state_dir
                                << " (vigil list, vigil logs MODULE, vigil explain)");
-  const std::int64_t started = now_ms();
+  const std::int64_t started = unix_now_ms();
   std::int64_t manifest_mtime = mtime_of(loaded->manifest_path);
   for (;;) {
     write_state(**state, **rt, *loaded, started);

@@ -27,6 +27,11 @@ std::string format_utc_iso(std::chrono::system_clock::time_point t, int fraction
   return out;
 }
 
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
 std::optional<std::chrono::system_clock::time_point> parse_utc_iso(std::string_view t) {
   int y, mo, d, h, mi, s, n = 0;
   const std::string text(t);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,9 @@ namespace vigil {
 
 // "2026-11-25T12:00:00.123456" (UTC, no zone suffix) with `fraction_digits` (0..6) after the second.
 std::string format_utc_iso(std::chrono::system_clock::time_point t, int fraction_digits);
+
+// Milliseconds since the Unix epoch, now (outbox times, module start/exit times).
+std::int64_t unix_now_ms();
 
 // Reads "2026-11-25T12:00:00[.fff…][Z|+hh:mm|-hh:mm]" (RFC 3339; no zone = UTC). nullopt when it is not one.
 std::optional<std::chrono::system_clock::time_point> parse_utc_iso(std::string_view text);

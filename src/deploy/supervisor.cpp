@@ -1,15 +1,9 @@
 #include "deploy/supervisor.h"
 
 #include "core/log.h"
+#include "core/time_util.h"
 
 namespace vigil::deploy {
-namespace {
-
-std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 Supervisor::Supervisor(std::vector<ModuleSpec> modules, ModuleStarter starter, AgentSettings agent, bool restarts)
     : starter_(std::move(starter)), agent_(agent), restarts_(restarts) {
@@ -30,7 +24,7 @@ void Supervisor::start(Slot& s, Clock::time_point now) {
   LOG_INFO("agent", "[" << s.spec.name << "] starting (" << s.spec.image << ")");
   auto instance = starter_(s.spec);
   s.started = now;
-  s.state.started_at_ms = unix_ms();
+  s.state.started_at_ms = unix_now_ms();
   if (!instance) {
     s.state.last_error = instance.error().message;
     LOG_ERROR("agent", "[" << s.spec.name << "] did not start: " << instance.error().message);
@@ -48,7 +42,7 @@ void Supervisor::on_exit(Slot& s, int code, bool unhealthy, Clock::time_point no
   const RestartDecision d = restarts_ ? decide_after_exit(s.spec.restart, facts, s.state.restart_count, agent_)
                                       : RestartDecision{false, 0, s.state.restart_count, code ? RuntimeStatus::Failed : RuntimeStatus::Stopped};
   s.state.exit_code = code;
-  s.state.exited_at_ms = unix_ms();
+  s.state.exited_at_ms = unix_now_ms();
   s.state.restart_count = d.restart_count;
   s.state.status = d.status;
   if (d.restart) {
@@ -117,7 +111,7 @@ void Supervisor::stop_all() {
     s.instance->stop();
     s.instance.reset();
     s.state.status = RuntimeStatus::Stopped;
-    s.state.exited_at_ms = unix_ms();
+    s.state.exited_at_ms = unix_now_ms();
   }
 }
 
@@ -129,7 +123,7 @@ void Supervisor::stop_kind(const std::string& kind) {
       LOG_INFO("agent", "[" << s->spec.name << "] stopping");
       s->instance->stop();
       s->instance.reset();
-      s->state.exited_at_ms = unix_ms();
+      s->state.exited_at_ms = unix_now_ms();
     }
     s->state.status = RuntimeStatus::Stopped;
   }

@@ -9,10 +9,6 @@
 namespace vigil::hub {
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 class HubContext : public ModuleContext {
  public:
   HubContext(Hub& hub, std::string id, Metrics& metrics) : hub_(hub), id_(std::move(id)), metrics_(metrics) {}
@@ -215,7 +211,7 @@ Status Hub::send(const std::string& module, const std::string& output, Message m
     if (dropped) metrics_.inc("vigil_hub_input_dropped_total", {{"endpoint", endpoint}});
   }
   if (!durable.empty()) {
-    if (auto st = outbox_.append(m, durable, now_ms()); !st) return st;
+    if (auto st = outbox_.append(m, durable, unix_now_ms()); !st) return st;
     std::lock_guard lock(mutex_);
     for (const auto& d : durable) {
       Pump& p = pump_for(d.endpoint);
@@ -273,13 +269,13 @@ void Hub::run_pump(Pump& p) {
       p.pending = false;
     }
     if (std::chrono::steady_clock::now() - last_sweep > std::chrono::seconds(30)) {
-      (void)outbox_.sweep(now_ms());
+      (void)outbox_.sweep(unix_now_ms());
       last_sweep = std::chrono::steady_clock::now();
     }
     gauges(false);
     if (!p.sender) continue;
     for (;;) {
-      auto batch = outbox_.peek(p.endpoint, 64, now_ms());
+      auto batch = outbox_.peek(p.endpoint, 64, unix_now_ms());
       if (!batch) {
         LOG_ERROR("hub", batch.error().message);
         delay = options_.retry_max_s;
@@ -307,7 +303,7 @@ void Hub::run_pump(Pump& p) {
       if (auto s = outbox_.remove(done); !s) LOG_ERROR("hub", s.error().message);
       p.delivered.fetch_add(done.size());
       metrics_.inc("vigil_outbox_delivered_total", labels, static_cast<double>(done.size()));
-      if (!done.empty()) metrics_.set("vigil_outbox_last_success_timestamp_seconds", labels, now_ms() / 1000.0);
+      if (!done.empty()) metrics_.set("vigil_outbox_last_success_timestamp_seconds", labels, unix_now_ms() / 1000.0);
       if (!failed) {
         p.failures.fetch_add(1);
         metrics_.inc("vigil_outbox_delivery_failures_total", labels);
@@ -328,7 +324,7 @@ void Hub::run_pump(Pump& p) {
 }
 
 void Hub::publish_gauges() {
-  const auto now = now_ms();
+  const auto now = unix_now_ms();
   for (const auto& [endpoint, s] : outbox_.stats()) {
     const Labels l = {{"endpoint", endpoint}};
     metrics_.set("vigil_outbox_depth", l, static_cast<double>(s.depth));
