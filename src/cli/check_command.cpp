@@ -1,9 +1,6 @@
 // vigil check [MANIFEST]: what `iotedge check` does for a device, for a deployment — every line "√ … - OK",
 // "‼ … - Warning" or "× … - Error" with what to do, then the counts; exit 1 when there was an error (or a warning,
 // with --warnings-as-errors). It loads the models and tries the ports and the uplinks' hosts, and starts nothing.
-#include <netdb.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,7 +12,7 @@
 #include "capture/frame_inference.h"
 #include "capture/frame_source.h"
 #include "cli/commands.h"
-#include "core/text.h"
+#include "core/net.h"
 #include "deploy/load.h"
 #include "deploy/runtime.h"
 #include "deploy/state_dir.h"
@@ -28,7 +25,7 @@ namespace {
 struct CheckOptions {
   std::string manifest, env_file;
   std::vector<std::string> sets;
-  bool verbose = false, warnings_as_errors = false;
+  bool warnings_as_errors = false;
 };
 
 class Report {
@@ -51,36 +48,6 @@ class Report {
   int ok_ = 0, warn_ = 0, err_ = 0;
 };
 
-// Can something listen on host:port now?
-bool can_bind(const std::string& host, int port) {
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  if (getaddrinfo(host.empty() ? nullptr : host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return false;
-  const int fd = socket(res->ai_family, res->ai_socktype, 0);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const bool ok = bind(fd, res->ai_addr, res->ai_addrlen) == 0;
-  close(fd);
-  freeaddrinfo(res);
-  return ok;
-}
-
-// Does host:port accept a TCP connection within about two seconds?
-bool reachable(const std::string& host, int port) {
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_socktype = SOCK_STREAM;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return false;
-  const int fd = socket(res->ai_family, res->ai_socktype, 0);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  const bool ok = connect(fd, res->ai_addr, res->ai_addrlen) == 0;
-  close(fd);
-  freeaddrinfo(res);
-  return ok;
-}
-
 bool on_path(const std::string& program, const std::string& base_dir) {
   std::error_code ec;
   if (program.find('/') != std::string::npos)
@@ -96,34 +63,6 @@ bool on_path(const std::string& program, const std::string& base_dir) {
     start = end + 1;
   }
   return false;
-}
-
-// host and port of an uplink URI that talks to a server, with the scheme's default port.
-std::optional<std::pair<std::string, int>> uplink_host(const std::string& uri) {
-  std::string scheme = uri.substr(0, uri.find(':'));
-  std::string host;
-  int port = 0;
-  if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) {
-    const auto h = uri.find("HostName=");
-    if (h == std::string::npos) return std::nullopt;
-    host = uri.substr(h + 9, uri.find(';', h) - h - 9);
-    return std::make_pair(host, 8883);
-  }
-  const auto s = uri.find("://");
-  if (s == std::string::npos) return std::nullopt;
-  std::string rest = uri.substr(s + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
-  if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  host = rest.substr(0, rest.find(':'));
-  if (auto c = rest.find(':'); c != std::string::npos) port = std::atoi(rest.c_str() + c + 1);
-  static const std::map<std::string, int> defaults = {{"mqtt", 1883}, {"mqtts", 8883}, {"http", 80}, {"https", 443},
-                                                      {"smtp", 25},   {"smtps", 465}};
-  if (!port) {
-    auto it = defaults.find(scheme);
-    if (it == defaults.end()) return std::nullopt;
-    port = it->second;
-  }
-  return std::make_pair(host, port);
 }
 
 void check_source(Report& r, const std::string& module, const capture::CameraSettings& c) {
@@ -144,8 +83,8 @@ void check_source(Report& r, const std::string& module, const capture::CameraSet
       if (!std::filesystem::exists(c.video_path, ec)) return r.error(what, c.video_path + " does not exist");
       return r.ok(what);
     default:
-      if (auto h = uplink_host(c.video_path); h && !reachable(h->first, h->second))
-        return r.warn(what, h->first + ":" + std::to_string(h->second) + " does not answer now; the camera will retry");
+      if (auto h = endpoint_host(c.video_path); h && !tcp_connects(h->host, h->port))
+        return r.warn(what, h->host + ":" + std::to_string(h->port) + " does not answer now; the camera will retry");
       return r.ok(what);
   }
 }
@@ -193,7 +132,7 @@ int run_check(const CheckOptions& o) {
         r.ok(what);
         check_model(m.name, v->model);
         if (!v->host.empty()) {
-          if (v->port > 0 && !can_bind(v->host, v->port))
+          if (v->port > 0 && !can_listen(v->host, v->port))
             r.error("port " + std::to_string(v->port) + " for " + m.name, "already in use or not allowed (ports below 1024 need root); bind another HostPort");
           else r.ok("port " + std::to_string(v->port) + " for " + m.name);
         }
@@ -212,9 +151,9 @@ int run_check(const CheckOptions& o) {
         if (!c->endpoint.empty() && !capture::is_http_endpoint(c->endpoint)) check_model(m.name, c->endpoint);
         if (c->endpoint.empty()) r.warn(what + " inference", "IMAGE_PROCESSING_ENDPOINT is empty: frames are captured and shown, never analysed");
         if (capture::is_http_endpoint(c->endpoint))
-          if (auto h = uplink_host(c->endpoint); h && !reachable(h->first, h->second))
+          if (auto h = endpoint_host(c->endpoint); h && !tcp_connects(h->host, h->port))
             r.warn(what + " endpoint " + c->endpoint, "does not answer now; the camera counts failures and retries");
-        if (c->show_video && !can_bind(c->preview_host, c->preview_port))
+        if (c->show_video && !can_listen(c->preview_host, c->preview_port))
           r.error("preview port " + std::to_string(c->preview_port) + " for " + m.name,
                   "already in use: set PREVIEW_PORT in the camera's env or bind another HostPort for 5012/tcp");
         break;
@@ -242,10 +181,10 @@ int run_check(const CheckOptions& o) {
       r.ok("uplink " + u);
       continue;
     }
-    auto h = uplink_host(u);
+    auto h = endpoint_host(u);
     if (!h) r.error("uplink " + u, "not a supported URI (console:, file:PATH, mqtt://…, iothub:…, https://…, smtp://…)");
-    else if (!reachable(h->first, h->second))
-      r.warn("uplink " + u, h->first + ":" + std::to_string(h->second) + " does not answer now; alerts will wait in the outbox and be retried");
+    else if (!tcp_connects(h->host, h->port))
+      r.warn("uplink " + u, h->host + ":" + std::to_string(h->port) + " does not answer now; alerts will wait in the outbox and be retried");
     else r.ok("uplink " + u);
   }
   const int pid = deploy::running_pid(deploy::default_state_dir());

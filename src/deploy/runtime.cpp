@@ -1,10 +1,5 @@
 #include "deploy/runtime.h"
 
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 
@@ -15,6 +10,7 @@
 #include "vision/annotate.h"
 #include "capture/frame_inference.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "deploy/local_modules.h"
 #include "http/preview_server.h"
 #include "hub/mqtt_client.h"
@@ -38,46 +34,13 @@ bool looks_like_path(const std::string& p) {
          !std::all_of(p.begin(), p.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
-Result<int> free_loopback_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return make_error(ErrorCode::Internal, "socket() failed");
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  close(fd);
-  if (!port) return make_error(ErrorCode::Internal, "no free loopback port");
-  return port;
-}
-
-bool port_answers(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(fd);
-  return ok;
-}
-
-std::string host_of(const std::string& url) {
-  const auto s = url.find("://");
-  if (s == std::string::npos) return "";
-  std::string rest = url.substr(s + 3);
-  if (auto at = rest.find('@'); at != std::string::npos && at < rest.find('/')) rest = rest.substr(at + 1);
-  return rest.substr(0, rest.find_first_of(":/?"));
-}
-
 }  // namespace
 
 EndpointChoice resolve_camera_endpoint(const std::string& endpoint, const Deployment& d) {
   EndpointChoice c;
   if (!capture::is_http_endpoint(endpoint)) return c;
-  const std::string host = host_of(endpoint);
+  const auto hp = endpoint_host(endpoint);
+  const std::string host = hp ? hp->host : "";
   std::vector<std::string> vision;
   for (const auto& m : d.modules)
     if (m.kind == ModuleKind::Vision) vision.push_back(m.name);
@@ -242,7 +205,7 @@ Status Runtime::Impl::start_broker() {
     return make_error(ErrorCode::Unavailable, "modules over MQTT need a broker: " + child.error().message +
                                                   " (install mosquitto, or pass --broker mqtt://host:port)");
   broker = std::move(*child);
-  for (int i = 0; i < 250 && !port_answers(*port); ++i) {
+  for (int i = 0; i < 250 && !tcp_connects("127.0.0.1", *port, 200); ++i) {
     if (auto code = broker->poll())
       return make_error(ErrorCode::Unavailable, "the local mosquitto exited with code " + std::to_string(*code));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/files.h"
+#include "core/net.h"
 #include "core/time_util.h"
 #include "deploy/env_file.h"
 #include "deploy/load.h"
@@ -426,4 +427,27 @@ TEST(TimeUtil, ParseIsTheInverseOfFormat) {
   EXPECT_FALSE(parse_utc_iso("2025-11-25 12:00:00").has_value());
   EXPECT_FALSE(parse_utc_iso("2025-13-25T12:00:00Z").has_value());
   EXPECT_FALSE(parse_utc_iso("2025-11-25T12:00:00Zjunk").has_value());
+}
+
+TEST(Net, EndpointHostWithDefaultPorts) {
+  auto hp = endpoint_host("http://image-classifier-service:80/image");
+  ASSERT_TRUE(hp.has_value());
+  EXPECT_EQ(hp->host, "image-classifier-service");
+  EXPECT_EQ(hp->port, 80);
+  EXPECT_EQ(endpoint_host("https://example.com/hook#format=eventgrid")->port, 443);
+  EXPECT_EQ(endpoint_host("mqtts://user:p@ss@broker.local/t")->host, "broker.local");
+  EXPECT_EQ(endpoint_host("mqtts://user:pass@broker.local/t")->port, 8883);
+  EXPECT_EQ(endpoint_host("smtp://127.0.0.1:2525/?to=a")->port, 2525);
+  EXPECT_EQ(endpoint_host("rtsp://cam/stream1")->port, 554);
+  auto iot = endpoint_host("iothub:HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=k");
+  ASSERT_TRUE(iot.has_value());
+  EXPECT_EQ(iot->host, "h.azure-devices.net");
+  EXPECT_EQ(iot->port, 8883);
+  EXPECT_FALSE(endpoint_host("file:alerts.jsonl").has_value());
+  EXPECT_FALSE(endpoint_host("gopher://x/").has_value());
+  // A port that nothing listens on does not connect; one we listen on can no longer be listened on.
+  auto port = free_loopback_port();
+  ASSERT_TRUE(port.ok());
+  EXPECT_FALSE(tcp_connects("127.0.0.1", *port, 500));
+  EXPECT_TRUE(can_listen("127.0.0.1", *port));
 }
