@@ -52,7 +52,9 @@ void print_warnings(const deploy::Deployment& d) {
   for (const auto& w : d.warnings) LOG_WARN("agent", w);
 }
 
-void write_state(deploy::StateDir& state, deploy::Runtime& rt, const deploy::LoadedDeployment& loaded, std::int64_t started) {
+// status.json every time (it carries updatedAt); an alert module's traces only when they changed.
+void write_state(deploy::StateDir& state, deploy::Runtime& rt, const deploy::LoadedDeployment& loaded, std::int64_t started,
+                 std::map<std::string, nlohmann::json>& written_traces) {
   nlohmann::json modules = nlohmann::json::array();
   for (const auto& s : rt.supervisor().states()) modules.push_back(deploy::state_to_json(s));
   (void)state.write_json("status.json", {{"pid", static_cast<int>(getpid())},
@@ -60,7 +62,12 @@ void write_state(deploy::StateDir& state, deploy::Runtime& rt, const deploy::Loa
                                          {"startedAt", started},
                                          {"updatedAt", unix_now_ms()},
                                          {"modules", modules}});
-  for (const auto& [module, traces] : rt.explain()) (void)state.write_json("explain/" + module + ".json", traces);
+  for (auto& [module, traces] : rt.explain()) {
+    auto& last = written_traces[module];
+    if (last == traces) continue;
+    (void)state.write_json("explain/" + module + ".json", traces);
+    last = std::move(traces);
+  }
 }
 
 int run_deployment(const RunOptions& o) {
@@ -110,8 +117,9 @@ int run_deployment(const RunOptions& o) {
                                << " (vigil list, vigil logs MODULE, vigil explain)");
   const std::int64_t started = unix_now_ms();
   std::int64_t manifest_mtime = mtime_of(loaded->manifest_path);
+  std::map<std::string, nlohmann::json> written_traces;
   for (;;) {
-    write_state(**state, **rt, *loaded, started);
+    write_state(**state, **rt, *loaded, started, written_traces);
     if (const auto mt = mtime_of(loaded->manifest_path); mt != manifest_mtime) {
       manifest_mtime = mt;
       auto updated = deploy::load_deployment(o.manifest, o.env_file, o.sets, state_dir);
@@ -122,7 +130,7 @@ int run_deployment(const RunOptions& o) {
     if (cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop; })) break;
   }
   (*rt)->stop();
-  write_state(**state, **rt, *loaded, started);
+  write_state(**state, **rt, *loaded, started, written_traces);
   LOG_INFO("agent", "stopped; what waits for delivery stays in " << state_dir << "/outbox.db");
   log::set_sink({});
   return 0;

@@ -1,5 +1,6 @@
 #include "deploy/runtime.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -95,11 +96,13 @@ struct Runtime::Impl {
   std::unique_ptr<hub::MqttTransport> transport;
   std::unique_ptr<Supervisor> supervisor;
   bool started = false;
-  capture::FrameStore frames;
+  capture::FrameStore frames;             // filled only while some alert module's rules ask for snapshots
+  std::atomic<bool> snapshots_wanted{false};
   std::mutex snapshot_mutex;
   std::deque<std::string> snapshot_files;  // oldest first; at most kMaxSnapshots kept
 
   std::string store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id);
+  void refresh_snapshots_wanted();
 
   Status plan();
   Status start_broker();
@@ -181,6 +184,7 @@ Status Runtime::Impl::plan() {
       case ModuleKind::Exec: need_mqtt = true; break;
     }
   }
+  refresh_snapshots_wanted();
   return ok_status();
 }
 
@@ -228,19 +232,26 @@ std::string Runtime::Impl::store_snapshot(const Message& in, const vision::Predi
   cv::Mat shown = frame->clone();
   vision::draw_prediction(shown, p);
   const std::string path = o.work_dir + "/snapshots/" + alert_id + ".jpg";
-  std::error_code ec;
-  fs::create_directories(o.work_dir + "/snapshots", ec);
   if (!cv::imwrite(path, shown, {cv::IMWRITE_JPEG_QUALITY, 85})) {
     LOG_WARN("alert", "cannot write the snapshot " << path);
     return "";
   }
   std::lock_guard lock(snapshot_mutex);
   snapshot_files.push_back(path);
+  std::error_code ec;
   while (snapshot_files.size() > kMaxSnapshots) {
     fs::remove(snapshot_files.front(), ec);
     snapshot_files.pop_front();
   }
   return path;
+}
+
+void Runtime::Impl::refresh_snapshots_wanted() {
+  bool wanted = false;
+  for (const auto& m : d.modules)
+    if (m.kind == ModuleKind::Alert)
+      if (auto rules = alert::parse_rules(m.desired); rules && rules->snapshot) wanted = true;
+  snapshots_wanted = wanted;
 }
 
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
@@ -249,7 +260,9 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const Module
       auto it = preview_of.find(m.name);
       return start_camera(hub->context_for(m.name), cameras.at(m.name), *models,
                           it == preview_of.end() ? nullptr : it->second, totals,
-                          [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) { frames.put(camera, n, image); });
+                          [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) {
+                            if (snapshots_wanted.load(std::memory_order_relaxed)) frames.put(camera, n, image);
+                          });
     }
     case ModuleKind::Vision: return start_vision(m.name, vision.at(m.name), *models, metrics);
     case ModuleKind::Alert: {
@@ -296,7 +309,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   if (routes->empty()) LOG_WARN("agent", "the deployment has no routes: modules' messages go nowhere");
 
   std::error_code ec;
-  fs::create_directories(r.o.work_dir, ec);
+  fs::create_directories(r.o.work_dir + "/snapshots", ec);
   auto outbox = hub::Outbox::open(r.o.work_dir + "/outbox.db", {r.d.ttl_s, r.d.max_store_bytes});
   if (!outbox) return outbox.error();
   r.outbox = std::move(*outbox);
@@ -435,6 +448,7 @@ void Runtime::apply_desired(const Deployment& updated) {
     for (auto& mine : impl_->d.modules)
       if (mine.name == m.name) mine.desired = m.desired;
   }
+  impl_->refresh_snapshots_wanted();
 }
 
 std::map<std::string, std::string> Runtime::log_aliases() const {

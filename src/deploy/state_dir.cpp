@@ -55,31 +55,33 @@ void StateDir::set_modules(const std::vector<std::string>& modules, const std::m
   for (const auto& [alias, m] : aliases) owners_.emplace(alias, m);
 }
 
-std::ofstream& StateDir::log_for(const std::string& module) {
-  auto& f = logs_[module];
+void StateDir::append_log(const std::string& module, const std::string& line) {
+  LogFile& log = logs_[module];
   const std::string path = path_ + "/logs/" + module + ".log";
   std::error_code ec;
-  if (f.is_open() && fs::file_size(path, ec) > kMaxLogBytes) {
-    f.close();
+  if (log.file.is_open() && log.bytes > kMaxLogBytes) {
+    log.file.close();
     fs::rename(path, path + ".1", ec);
   }
-  if (!f.is_open()) f.open(path, std::ios::app);
-  return f;
+  if (!log.file.is_open()) {
+    log.file.open(path, std::ios::app);
+    const auto size = fs::file_size(path, ec);
+    log.bytes = ec ? 0 : size;
+  }
+  log.file << line << '\n';
+  log.file.flush();
+  log.bytes += line.size() + 1;
 }
 
 void StateDir::log_line(const std::string& message, const std::string& line) {
+  std::lock_guard lock(mutex_);
   std::string module = "vigil";
   if (message.size() > 2 && message[0] == '[') {
     const auto close = message.find(']');
-    if (close != std::string::npos) {
-      std::lock_guard lock(mutex_);
+    if (close != std::string::npos)
       if (auto it = owners_.find(message.substr(1, close - 1)); it != owners_.end()) module = it->second;
-    }
   }
-  std::lock_guard lock(mutex_);
-  auto& f = log_for(module);
-  f << line << '\n';
-  f.flush();
+  append_log(module, line);
 }
 
 Status StateDir::write_json(const std::string& name, const nlohmann::json& j) {

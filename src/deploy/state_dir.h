@@ -43,13 +43,17 @@ class StateDir {
 
  private:
   StateDir(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
-  std::ofstream& log_for(const std::string& module);
+  void append_log(const std::string& module, const std::string& line);  // under mutex_
 
   std::string path_;
   int lock_fd_;
   std::mutex mutex_;
   std::map<std::string, std::string> owners_;  // name or alias → module
-  std::map<std::string, std::ofstream> logs_;
+  struct LogFile {
+    std::ofstream file;
+    std::uintmax_t bytes = 0;  // its size, counted as we write (no stat per line)
+  };
+  std::map<std::string, LogFile> logs_;
 };
 
 // The pid of the `vigil run` holding `path`'s lock, or 0 when none does.
