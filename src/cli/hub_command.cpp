@@ -12,7 +12,9 @@
 
 #include "cli/commands.h"
 #include "cli/signals.h"
+#include "core/environment.h"
 #include "core/log.h"
+#include "deploy/manifest.h"
 #include "http/http_server.h"
 #include "hub/hub.h"
 #include "hub/mqtt_transport.h"
@@ -34,20 +36,24 @@ struct HubCliOptions {
   int metrics_port = -1;
 };
 
-// A routes file is the $edgeHub desired properties ({"routes": …, "storeAndForwardConfiguration": …}) or a
-// bare routes object.
+// A routes file is the $edgeHub desired properties ({"routes": …, "storeAndForwardConfiguration": …, "uplinks": …},
+// read as `vigil run` reads them) or a bare routes object.
 Result<nlohmann::json> read_routes_file(const std::string& path, HubCliOptions& o) {
   std::ifstream f(path);
   if (!f) return make_error(ErrorCode::NotFound, "cannot read routes file " + path);
   const auto doc = nlohmann::json::parse(f, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return make_error(ErrorCode::InvalidArgument, path + " is not a JSON object");
   if (!doc.contains("routes")) return doc;
-  if (auto sf = doc.find("storeAndForwardConfiguration"); sf != doc.end() && sf->is_object()) {
-    if (sf->contains("timeToLiveSecs") && (*sf)["timeToLiveSecs"].is_number_integer()) o.ttl_s = (*sf)["timeToLiveSecs"];
-    if (auto lim = sf->find("storeLimits"); lim != sf->end() && lim->contains("maxSizeBytes"))
-      o.max_store_bytes = (*lim)["maxSizeBytes"].get<unsigned long long>();
-  }
-  return doc["routes"];
+  deploy::EdgeHubSettings hub;
+  hub.ttl_s = o.ttl_s;  // the flags' values unless the file says otherwise
+  hub.max_store_bytes = o.max_store_bytes;
+  std::vector<std::string> warnings;
+  if (auto s = deploy::read_edge_hub(doc, environment_variables(), path + ":", hub, warnings); !s) return s.error();
+  for (const auto& w : warnings) LOG_WARN("hub", w);
+  o.ttl_s = hub.ttl_s;
+  o.max_store_bytes = hub.max_store_bytes;
+  o.upstream.insert(o.upstream.begin(), hub.uplinks.begin(), hub.uplinks.end());
+  return hub.routes;
 }
 
 int run_hub(HubCliOptions o) {

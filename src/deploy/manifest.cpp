@@ -222,11 +222,14 @@ Status read_agent_env(const json& system_modules, const std::string& where, Agen
   return ok_status();
 }
 
-Status read_hub(const json& hub, const Variables& vars, const std::string& where, Deployment& d) {
+}  // namespace
+
+Status read_edge_hub(const json& hub, const Variables& vars, const std::string& where, EdgeHubSettings& d,
+                     std::vector<std::string>& warnings) {
   if (!hub.is_object()) return bad(where, "must be an object");
   warn_unknown(hub, {"schemaVersion", "routes", "storeAndForwardConfiguration", "uplinks", "mqttBroker", "integrity"},
-               where, d.warnings);
-  if (hub.contains("mqttBroker")) d.warnings.push_back(where + ".mqttBroker: edgeHub's own broker is not emulated; ignored");
+               where, warnings);
+  if (hub.contains("mqttBroker")) warnings.push_back(where + ".mqttBroker: edgeHub's own broker is not emulated; ignored");
   if (auto r = hub.find("routes"); r != hub.end()) {
     if (!r->is_object()) return bad(where + ".routes", "must be an object NAME → route");
     auto parsed = hub::parse_routes(*r);
@@ -236,7 +239,7 @@ Status read_hub(const json& hub, const Variables& vars, const std::string& where
   if (auto sf = hub.find("storeAndForwardConfiguration"); sf != hub.end()) {
     const std::string sw = where + ".storeAndForwardConfiguration";
     if (!sf->is_object()) return bad(sw, "must be an object");
-    warn_unknown(*sf, {"timeToLiveSecs", "storeLimits"}, sw, d.warnings);
+    warn_unknown(*sf, {"timeToLiveSecs", "storeLimits"}, sw, warnings);
     if (auto ttl = sf->find("timeToLiveSecs"); ttl != sf->end()) {
       if (!ttl->is_number_integer()) return bad(sw + ".timeToLiveSecs", "must be a whole number of seconds");
       d.ttl_s = ttl->get<std::int64_t>();
@@ -259,8 +262,6 @@ Status read_hub(const json& hub, const Variables& vars, const std::string& where
   }
   return ok_status();
 }
-
-}  // namespace
 
 const char* kind_name(ModuleKind k) {
   switch (k) {
@@ -345,7 +346,7 @@ Result<Deployment> parse_deployment(const json& doc, const Variables& vars, cons
     if (auto s = read_agent_env(system_modules, aw + ".systemModules", d.agent, d.warnings); !s) return s.error();
     if (auto h = content.find("$edgeHub"); h != content.end()) {
       const std::string hw = cw + ".$edgeHub" + (h->contains("properties.desired") ? ".properties.desired" : "");
-      if (auto s = read_hub(desired_of(*h), vars, hw, d); !s) return s.error();
+      if (auto s = read_edge_hub(desired_of(*h), vars, hw, d, d.warnings); !s) return s.error();
     }
     for (const auto& [k, v] : content.items()) {
       if (k == "$edgeAgent" || k == "$edgeHub") continue;
@@ -366,7 +367,7 @@ Result<Deployment> parse_deployment(const json& doc, const Variables& vars, cons
     json h = json::object();
     for (const char* k : {"routes", "storeAndForwardConfiguration", "uplinks"})
       if (doc.contains(k)) h[k] = doc[k];
-    if (auto s = read_hub(h, vars, origin + ":", d); !s) return s.error();
+    if (auto s = read_edge_hub(h, vars, origin + ":", d, d.warnings); !s) return s.error();
     if (doc.contains("systemModules"))
       if (auto s = read_agent_env(doc["systemModules"], origin + ": systemModules", d.agent, d.warnings); !s) return s.error();
   }

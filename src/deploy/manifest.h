@@ -66,12 +66,20 @@ struct AgentSettings {
   double intensive_care_min = 10;
 };
 
-struct Deployment {
-  std::vector<ModuleSpec> modules;  // in start order: startupOrder, then name
+// $edgeHub's desired properties: routes (checked to parse), storeAndForwardConfiguration, and vigil's uplinks.
+struct EdgeHubSettings {
   nlohmann::json routes = nlohmann::json::object();
   std::int64_t ttl_s = 7200;
   std::uint64_t max_store_bytes = 0;
   std::vector<std::string> uplinks;
+};
+
+// Reads `hub` into `out`; unknown keys become warnings at `where`. `vigil hub --routes` reads its file with it too.
+Status read_edge_hub(const nlohmann::json& hub, const Variables& vars, const std::string& where, EdgeHubSettings& out,
+                     std::vector<std::string>& warnings);
+
+struct Deployment : EdgeHubSettings {
+  std::vector<ModuleSpec> modules;  // in start order: startupOrder, then name
   AgentSettings agent;
   std::vector<std::string> warnings;  // unknown keys and ignored settings, each with its place
 
