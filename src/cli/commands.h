@@ -21,5 +21,6 @@ void add_hub_command(CLI::App& app, Action& run);
 void add_run_command(CLI::App& app, Action& run);    // run, replay
 void add_ops_commands(CLI::App& app, Action& run);   // list, logs, explain
 void add_check_command(CLI::App& app, Action& run);
+void add_module_command(CLI::App& app, Action& run);  // one module over MQTT (vigil run --isolate)
 
 }  // namespace vigil::cli

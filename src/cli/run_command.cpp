@@ -26,6 +26,7 @@ namespace {
 
 struct RunOptions {
   std::string manifest, env_file, state_dir, device_id = "vigil", broker, device = "cpu";
+  bool isolate = false;
   std::vector<std::string> upstream, sets;
   // replay
   std::string clip;
@@ -91,6 +92,14 @@ int run_deployment(const RunOptions& o) {
 
   deploy::RuntimeOptions ro = runtime_options(o, *loaded, state_dir);
   ro.extra_uplinks = o.upstream;
+  if (o.isolate) {
+    ro.isolate = true;
+    std::error_code ec;
+    ro.self_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    if (!loaded->manifest_path.empty()) ro.module_args = {"--manifest", std::filesystem::absolute(loaded->manifest_path).string()};
+    if (!o.env_file.empty()) ro.module_args.insert(ro.module_args.end(), {"--env-file", std::filesystem::absolute(o.env_file).string()});
+    for (const auto& s : o.sets) ro.module_args.insert(ro.module_args.end(), {"--set", s});
+  }
   auto rt = deploy::Runtime::create(loaded->deployment, ro);
   if (!rt) {
     log::set_sink({});
@@ -259,6 +268,7 @@ void add_run_command(CLI::App& app, Action& run) {
   cmd->add_option("manifest", o->manifest, "IoT Edge deployment manifest (deployment.template.json) or vigil's compact form");
   add_common(cmd, *o);
   cmd->add_option("--state-dir", o->state_dir, "status, logs, outbox (default $VIGIL_STATE_DIR or ~/.local/state/vigil)");
+  cmd->add_flag("--isolate", o->isolate, "run each vigil module as its own process, joined over MQTT (a crash takes down only that module)");
   cmd->add_option("--upstream", o->upstream, "another uplink for $upstream (repeatable): console:, file:PATH, mqtt://…, "
                                              "iothub:…, https://…, smtp://…");
   cmd->callback([o, &run] { run = [o] { return run_deployment(*o); }; });

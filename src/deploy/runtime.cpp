@@ -184,6 +184,7 @@ Status Runtime::Impl::plan() {
       case ModuleKind::Exec: need_mqtt = true; break;
     }
   }
+  if (o.isolate) need_mqtt = true;
   refresh_snapshots_wanted();
   return ok_status();
 }
@@ -255,6 +256,13 @@ void Runtime::Impl::refresh_snapshots_wanted() {
 }
 
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
+  if (o.isolate && m.kind != ModuleKind::Exec) {
+    ChildOptions co;
+    co.argv = {o.self_exe, "module", m.name, "--broker", broker_uri, "--device-id", o.device_id, "--state-dir", o.work_dir,
+               "--device", o.model_device};
+    co.argv.insert(co.argv.end(), o.module_args.begin(), o.module_args.end());
+    return start_exec(m.name, std::move(co));
+  }
   switch (m.kind) {
     case ModuleKind::Camera: {
       auto it = preview_of.find(m.name);
@@ -337,7 +345,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   for (const auto& route : *routes) {
     if (route.sink.kind != hub::Sink::Kind::ModuleInput) continue;
     auto slot = r.alerts.find(route.sink.module);
-    if (slot == r.alerts.end()) continue;
+    if (slot == r.alerts.end() || r.o.isolate) continue;  // isolated alert modules get their inputs over MQTT
     r.hub->attach_input(route.sink.module, route.sink.input, [s = slot->second](const Message& m) { s->on_message(m); });
   }
   for (const auto& [name, _] : r.alerts) {
@@ -354,8 +362,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
       if (auto m = r.models->get(c.endpoint); !m)
         return make_error(m.error().code, "module " + name + ": IMAGE_PROCESSING_ENDPOINT '" + c.endpoint + "': " + m.error().message);
 
+  if (r.o.isolate) r.models = std::make_unique<ModelCache>(r.o.model_device, 2);  // checked; the children load their own
   for (const auto& [name, c] : r.cameras) {
-    if (!c.show_video) continue;
+    if (!c.show_video || r.o.isolate) continue;  // an isolated camera serves its own preview
     const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
     auto& server = r.previews[key];
     if (!server) server = std::make_unique<http::PreviewServer>(r.metrics);

@@ -8,8 +8,8 @@
 //                                                                  Outbox (SQLite) ─▶ uplink pumps
 //   Preview servers (one per PREVIEW_HOST:PREVIEW_PORT, every camera that shows video) · /metrics there
 //
-// MQTT is used only when some module joins over it (vigil:exec): then the hub connects to --broker, or to a
-// mosquitto the runtime starts on a free loopback port for the run.
+// MQTT is used only when some module joins over it (vigil:exec, or every module with --isolate): then the hub
+// connects to --broker, or to a mosquitto the runtime starts on a free loopback port for the run.
 #pragma once
 
 #include <memory>
@@ -32,6 +32,12 @@ struct RuntimeOptions {
   std::vector<std::string> extra_uplinks;  // --upstream, after the manifest's
   std::string broker;              // mqtt:// URI; empty: a local mosquitto when a module needs MQTT
   std::string model_device = "cpu";
+  // --isolate: every vigil:camera/vision/alert module runs as `self_exe module NAME --broker … module_args…`, a child
+  // process joined over MQTT (hub/module_link.h), supervised like an exec module. module_args name the manifest,
+  // .env and --set values, so the child plans its module from the same deployment.
+  bool isolate = false;
+  std::string self_exe;
+  std::vector<std::string> module_args;
   // Replay: every camera reads this clip once; no preview; no restarts; `collector` replaces the uplinks.
   std::optional<std::string> replay_clip;
   bool replay_realtime = false;

@@ -252,5 +252,70 @@ if os.path.isdir(MODEL):
     proc.send_signal(signal.SIGTERM)
     c.expect(proc.wait(timeout=60) == 0, "exec deployment stops with exit 0")
 
+# --- 5. --isolate: each module its own process over MQTT; killing one takes down only that one ---------------------
+if os.path.isdir(MODEL):
+    out = os.path.join(tmp, "isolated-alerts.jsonl")
+    state = os.path.join(tmp, "state-isolate")
+    path = write(os.path.join(tmp, "isolate.json"), {
+        "systemModules": {"edgeAgent": {"env": {"CoolOffTimeUnitInSeconds": {"value": "0.2"}}}},
+        "modules": {
+            "cam": {"settings": {"image": "vigil:camera"},
+                    "env": {"VIDEO_PATH": {"value": frames}, "CAPTURE_FPS": {"value": "4"}, "MOTION_GATE": {"value": "false"},
+                            "IMAGE_PROCESSING_ENDPOINT": {"value": "http://fruit/image"}}},
+            "fruit": {"settings": {"image": "vigil:vision " + MODEL}},
+            "alerts": {"settings": {"image": "vigil:alert"}}},
+        "routes": {"a": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/alerts/inputs/input1\")",
+                   "b": "FROM /messages/modules/alerts/outputs/* INTO $upstream"},
+        "uplinks": ["file:" + out]})
+    proc = subprocess.Popen([a.vigil, "run", path, "--isolate", "--state-dir", state], stdout=subprocess.DEVNULL,
+                            stderr=open(os.path.join(tmp, "isolate-run.log"), "w"))
+
+    def isolated_alerts():
+        try:
+            with open(out) as f:
+                return [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+
+    def module_pids(name):
+        pids = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 2 and argv[1] == b"module" and argv[2] == name.encode() and state.encode() in b" ".join(argv):
+                pids.append(int(pid))
+        return pids
+
+    def modules():
+        r = run("list", "--state-dir", state, "--json")
+        return {m["name"]: m for m in json.loads(r.stdout)["modules"]} if r.returncode == 0 else {}
+
+    ok = wait_for(lambda: len(isolated_alerts()) >= 2, 60)
+    c.expect(ok, "isolate: alerts flow from a camera process through an alert process")
+    if not ok:
+        print(open(os.path.join(tmp, "isolate-run.log")).read()[-3000:])
+    c.expect(all(al["body"]["tag"] == "Apple" and al["systemProperties"]["connectionModuleId"] == "alerts"
+                 for al in isolated_alerts()), "isolate: the alerts are the apple, from the alert module")
+    cams = module_pids("cam")
+    c.expect(len(cams) == 1 and len(module_pids("alerts")) == 1 and len(module_pids("fruit")) == 1,
+             "isolate: one process per module (cam %s)" % cams)
+    alert_started = modules().get("alerts", {}).get("startedAt")
+    for pid in cams:
+        os.kill(pid, signal.SIGKILL)
+    c.expect(wait_for(lambda: modules().get("cam", {}).get("restartCount", 0) >= 1 and
+                      modules().get("cam", {}).get("status") == "running", 30), "isolate: the killed camera is restarted: %s" % modules().get("cam"))
+    r = run("logs", "cam", "--state-dir", state)
+    c.expect("exited with code 137" in r.stdout, "isolate: its log records the kill (exit 137)")
+    n = len(isolated_alerts())
+    c.expect(wait_for(lambda: len(isolated_alerts()) > n, 30), "isolate: alerts flow again after the restart")
+    c.expect(modules()["alerts"]["startedAt"] == alert_started and modules()["alerts"]["status"] == "running",
+             "isolate: the alert module was not touched")
+    proc.send_signal(signal.SIGTERM)
+    c.expect(proc.wait(timeout=60) == 0, "isolate: SIGTERM stops it with exit 0")
+    c.expect(wait_for(lambda: not module_pids("cam") and not module_pids("alerts"), 10), "isolate: no module process is left")
+
 shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(c.done())

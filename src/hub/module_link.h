@@ -1,0 +1,48 @@
+// ModuleLink: the ModuleContext of a module in its own process (`vigil run --isolate`, `vigil module`): it joins the
+// hub over MQTT with edgeHub's topics, exactly as a module in another language does (hub/mqtt_transport.h is the
+// hub's side). send() publishes on devices/{d}/modules/{m}/messages/events/<bag> with QoS 1 and waits for the PUBACK;
+// input messages arrive on devices/{d}/modules/{m}/inputs/{input}/<bag> and are handed to the input handler on a
+// worker thread of the link's own (never on the MQTT network thread, where a send() waiting for its PUBACK would
+// wait for itself). The session is persistent, so the broker keeps what arrives while the module restarts.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/module_context.h"
+#include "hub/mqtt_client.h"
+
+namespace vigil::hub {
+
+class ModuleLink : public ModuleContext {
+ public:
+  ModuleLink(MqttOptions broker, std::string device, std::string module, Metrics& metrics);
+  ~ModuleLink() override;  // stop()
+
+  // Before start(): receive the module's inputs.
+  void on_input(std::function<void(const Message&)> handler);
+  Status start();
+  void stop();
+
+  const std::string& module_id() const override { return module_; }
+  Metrics& metrics() override { return metrics_; }
+  void send(const std::string& output, Message m) override;
+
+ private:
+  void work();
+
+  std::string device_, module_;
+  Metrics& metrics_;
+  MqttClient client_;
+  std::function<void(const Message&)> handler_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Message> inbox_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace vigil::hub
