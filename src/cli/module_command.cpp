@@ -101,10 +101,10 @@ int run_module(const ModuleOptions& o) {
   if (camera) camera->start();
   LOG_INFO("module", "[" << o.name << "] " << deploy::kind_name(m->kind) << " module joined the hub at " << o.broker);
   while (!stop && !(camera && camera->finished())) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  link.stop();  // first: a send waiting for a broker that is gone gives up, so the camera's thread can end
   if (camera) camera->stop();
   if (preview) preview->stop();
   if (api) api->stop();
-  link.stop();
   return 0;
 }
 

@@ -76,8 +76,23 @@ void ModuleLink::send(const std::string& output, Message m) {
   m.system.output_name = output;
   if (m.system.message_id.empty()) m.system.message_id = new_uuid();
   const std::string topic = events_topic(device_, module_) + encode_property_bag(m, true, false);
-  if (auto s = client_.publish(topic, m.body, 1, false, 10000); !s)
-    LOG_ERROR("module", "[" << module_ << "] message on " << output << " not accepted by the hub's broker: " << s.error().message);
+  // Until the broker takes it (an alert must not be lost while the broker restarts), or the link stops.
+  std::chrono::duration<double> delay(0.5);
+  for (bool warned = false;; delay = std::min(delay * 2, std::chrono::duration<double>(5))) {
+    auto s = client_.publish(topic, m.body, 1, false, 10000);
+    if (s) {
+      if (warned) LOG_INFO("module", "[" << module_ << "] the hub's broker takes messages again");
+      return;
+    }
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+      LOG_ERROR("module", "[" << module_ << "] message on " << output << " not sent, the module is stopping: " << s.error().message);
+      return;
+    }
+    if (!warned) LOG_WARN("module", "[" << module_ << "] the hub's broker does not take " << output << " (" << s.error().message << "); retrying");
+    warned = true;
+    wake_.wait_for(lock, delay, [&] { return stopping_; });
+  }
 }
 
 }  // namespace vigil::hub

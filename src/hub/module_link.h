@@ -1,6 +1,7 @@
 // ModuleLink: the ModuleContext of a module in its own process (`vigil run --isolate`, `vigil module`): it joins the
 // hub over MQTT with edgeHub's topics, exactly as a module in another language does (hub/mqtt_transport.h is the
-// hub's side). send() publishes on devices/{d}/modules/{m}/messages/events/<bag> with QoS 1 and waits for the PUBACK;
+// hub's side). send() publishes on devices/{d}/modules/{m}/messages/events/<bag> with QoS 1 and waits for the PUBACK,
+// retrying (0.5 s doubling to 5 s) while the broker is away, until stop();
 // input messages arrive on devices/{d}/modules/{m}/inputs/{input}/<bag> and are handed to the input handler on a
 // worker thread of the link's own (never on the MQTT network thread, where a send() waiting for its PUBACK would
 // wait for itself). The session is persistent, so the broker keeps what arrives while the module restarts.
