@@ -66,12 +66,18 @@ class AlertInstance : public ModuleInstance {
 
 class ExecInstance : public ModuleInstance {
  public:
-  explicit ExecInstance(std::unique_ptr<ChildProcess> child) : child_(std::move(child)) {}
+  ExecInstance(std::unique_ptr<ChildProcess> child, bool isolated) : child_(std::move(child)), isolated_(isolated) {}
   void stop() override { child_->stop(); }
   std::optional<int> exit_code() override { return child_->poll(); }
+  // An isolated vigil module reads its desired properties from the manifest when it starts.
+  bool restarts_for_desired() const override { return isolated_; }
+  Status update_desired(const nlohmann::json&) override {
+    return make_error(ErrorCode::Unsupported, "vigil:exec modules do not take desired properties (yet)");
+  }
 
  private:
   std::unique_ptr<ChildProcess> child_;
+  bool isolated_;
 };
 
 }  // namespace
@@ -155,11 +161,11 @@ Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContex
   return std::unique_ptr<ModuleInstance>(std::make_unique<AlertInstance>(std::move(module), std::move(slot)));
 }
 
-Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options) {
+Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, bool isolated) {
   options.on_line = [name](const std::string& line) { LOG_INFO("exec", "[" << name << "] " << line); };
   auto child = ChildProcess::spawn(std::move(options));
   if (!child) return child.error();
-  return std::unique_ptr<ModuleInstance>(std::make_unique<ExecInstance>(std::move(*child)));
+  return std::unique_ptr<ModuleInstance>(std::make_unique<ExecInstance>(std::move(*child), isolated));
 }
 
 }  // namespace vigil::deploy

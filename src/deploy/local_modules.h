@@ -3,7 +3,8 @@
 //   vision  a shared ModelRunner (one per model folder, however many modules and cameras use it), and the
 //           Custom Vision HTTP API when the module has a port
 //   alert   an AlertModule fed by the hub's local input queue; desired properties update its rules at run time
-//   exec    a child process that joins the hub over MQTT; its output lines become the module's log
+//   exec    a child process that joins the hub over MQTT; its output lines become the module's log (also each vigil
+//           module under --isolate: `vigil module NAME`)
 // Each is built from facts the runtime resolved (settings, model path, rules), so building one cannot fail on
 // configuration; what can fail at run time (a model that no longer loads, a command that is gone) is a failed
 // start the supervisor retries.
@@ -72,6 +73,7 @@ class AlertSlot {
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
                                                     std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots);
 
-Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options);
+// `isolated`: a vigil module in its own process (vigil run --isolate), restarted to apply new desired properties.
+Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, bool isolated);
 
 }  // namespace vigil::deploy

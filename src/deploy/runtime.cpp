@@ -261,7 +261,7 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const Module
     co.argv = {o.self_exe, "module", m.name, "--broker", broker_uri, "--device-id", o.device_id, "--state-dir", o.work_dir,
                "--device", o.model_device};
     co.argv.insert(co.argv.end(), o.module_args.begin(), o.module_args.end());
-    return start_exec(m.name, std::move(co));
+    return start_exec(m.name, std::move(co), true);
   }
   switch (m.kind) {
     case ModuleKind::Camera: {
@@ -294,7 +294,7 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const Module
       co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
       co.env["PYTHONUNBUFFERED"] = "1";
       co.cwd = o.base_dir;
-      return start_exec(m.name, std::move(co));
+      return start_exec(m.name, std::move(co), false);
     }
   }
   return make_error(ErrorCode::Internal, "unknown module kind");

@@ -144,6 +144,14 @@ Status Supervisor::update_desired(const std::string& module, const nlohmann::jso
       s->spec.desired = desired;  // the next start uses them
       return ok_status();
     }
+    if (s->instance->restarts_for_desired()) {  // at once, not counted as a restart
+      LOG_INFO("agent", "[" << module << "] restarting to apply its new desired properties");
+      s->spec.desired = desired;
+      s->instance->stop();
+      s->instance.reset();
+      start(*s, Clock::now());
+      return ok_status();
+    }
     auto st = s->instance->update_desired(desired);
     if (st) s->spec.desired = desired;
     return st;

@@ -32,6 +32,8 @@ class ModuleInstance {
   virtual bool healthy() { return true; }
   // Applies new desired properties at run time (validated first; an invalid update changes nothing).
   virtual Status update_desired(const nlohmann::json&) { return ok_status(); }
+  // True when it takes new desired properties only by starting again (a module in its own process).
+  virtual bool restarts_for_desired() const { return false; }
 };
 
 using ModuleStarter = std::function<Result<std::unique_ptr<ModuleInstance>>(const ModuleSpec&)>;

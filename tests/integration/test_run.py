@@ -256,7 +256,7 @@ if os.path.isdir(MODEL):
 if os.path.isdir(MODEL):
     out = os.path.join(tmp, "isolated-alerts.jsonl")
     state = os.path.join(tmp, "state-isolate")
-    path = write(os.path.join(tmp, "isolate.json"), {
+    isolate_doc = {
         "systemModules": {"edgeAgent": {"env": {"CoolOffTimeUnitInSeconds": {"value": "0.2"}}}},
         "modules": {
             "cam": {"settings": {"image": "vigil:camera"},
@@ -266,7 +266,8 @@ if os.path.isdir(MODEL):
             "alerts": {"settings": {"image": "vigil:alert"}}},
         "routes": {"a": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/alerts/inputs/input1\")",
                    "b": "FROM /messages/modules/alerts/outputs/* INTO $upstream"},
-        "uplinks": ["file:" + out]})
+        "uplinks": ["file:" + out]}
+    path = write(os.path.join(tmp, "isolate.json"), isolate_doc)
     proc = subprocess.Popen([a.vigil, "run", path, "--isolate", "--state-dir", state], stdout=subprocess.DEVNULL,
                             stderr=open(os.path.join(tmp, "isolate-run.log"), "w"))
 
@@ -313,6 +314,16 @@ if os.path.isdir(MODEL):
     c.expect(wait_for(lambda: len(isolated_alerts()) > n, 30), "isolate: alerts flow again after the restart")
     c.expect(modules()["alerts"]["startedAt"] == alert_started and modules()["alerts"]["status"] == "running",
              "isolate: the alert module was not touched")
+    # New rules in the manifest: the isolated alert module restarts at once with them (only Banana: no more apples).
+    time.sleep(1.1)
+    isolate_doc["modules"]["alerts"]["desired"] = {"only": ["Banana"]}
+    write(path, isolate_doc)
+    c.expect(wait_for(lambda: "restarting to apply its new desired properties" in run("logs", "alerts", "--state-dir", state).stdout, 15),
+             "isolate: the alert module restarts to apply new desired properties")
+    time.sleep(1.5)
+    n = len(isolated_alerts())
+    time.sleep(2.5)
+    c.expect(len(isolated_alerts()) == n, "isolate: with only Banana, the apple alerts no more")
     proc.send_signal(signal.SIGTERM)
     c.expect(proc.wait(timeout=60) == 0, "isolate: SIGTERM stops it with exit 0")
     c.expect(wait_for(lambda: not module_pids("cam") and not module_pids("alerts"), 10), "isolate: no module process is left")
