@@ -36,13 +36,17 @@ bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
 	bench/camera_bench.py
 
-# The route parser under libFuzzer for FUZZ_SECONDS (default 60), starting from fuzz/corpus/route.
+# The route parser and the manifest reader under libFuzzer, FUZZ_SECONDS each (default 60), starting from
+# fuzz/corpus/route and fuzz/corpus/manifest.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
-	mkdir -p build-fuzz/corpus && cp -n fuzz/corpus/route/* build-fuzz/corpus/
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-manifest
+	cp -n fuzz/corpus/route/* build-fuzz/corpus/
+	cp -n fuzz/corpus/manifest/* build-fuzz/corpus-manifest/
 	./build-fuzz/fuzz/vigil_route_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus
+	./build-fuzz/fuzz/vigil_manifest_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-manifest
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz
