@@ -31,6 +31,7 @@ bench: build
 	bench/serve_bench.py
 	bench/camera_bench.py
 	bench/hub_mqtt_bench.py
+	bench/run_bench.py
 
 bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
