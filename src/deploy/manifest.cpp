@@ -415,6 +415,11 @@ Result<Deployment> parse_deployment_text(const std::string& text, const Variable
     if (auto p = what.find("syntax error"); p != std::string::npos) what = what.substr(p);
     return make_error(ErrorCode::InvalidArgument, origin + ":" + std::to_string(line) + ":" + std::to_string(col) +
                                                       ": not valid JSON: " + what);
+  } catch (const json::exception& e) {
+    // Valid syntax the library still refuses, such as a number too large for a double (1e999).
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);
+    return make_error(ErrorCode::InvalidArgument, origin + ": not valid JSON: " + what);
   }
 }
 

@@ -169,6 +169,11 @@ TEST(Manifest, BrokenManifestsNameThePlace) {
   ASSERT_FALSE(bad_json.ok());
   EXPECT_TRUE(contains(bad_json.error().message, "deploy.json:3:")) << bad_json.error().message;
 
+  // Well-formed JSON the reader still cannot hold: a number beyond a double is an error, not a crash.
+  auto huge = parse_deployment_text("{\"modules\": {}, \"x\": 1e999}", {}, "deploy.json");
+  ASSERT_FALSE(huge.ok());
+  EXPECT_TRUE(contains(huge.error().message, "deploy.json: not valid JSON: number overflow")) << huge.error().message;
+
   std::string e = parse_error(compact({{"cam", {{"settings", {{"image", "myacr.azurecr.io/cameramodule:latest-arm64v8"}}}}}}));
   EXPECT_TRUE(contains(e, "modules.cam.settings.image")) << e;
   EXPECT_TRUE(contains(e, "Docker image")) << e;
