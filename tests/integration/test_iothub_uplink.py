@@ -52,34 +52,50 @@ with open(conf, "w") as f:
             "listener %d 127.0.0.1\n" % (tmp, tmp, tmp, tls_port, tmp, tmp, tmp, plain_port))
     if os.geteuid() == 0:
         f.write("user root\n")
-broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.5)
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
-got = []
+
+def hub_connected(log_path, port):
+    """The hub logs this once its module broker connection is up and its subscriptions are sent."""
+    return "connected to mqtt://127.0.0.1:%d" % port in open(log_path).read()
+
+
+broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+c.expect(wait_for(lambda: listening(plain_port) and listening(tls_port), 30), "the broker listens")
+
+got, subscribed = [], []
 obs = mqtt.Client(client_id="observer")
 obs.username_pw_set("observer", "observer")
-obs.on_connect = lambda cl, u, fl, rc: (cl.subscribe("devices/#", qos=1), cl.subscribe("alerts/#", qos=1),
-                                        cl.subscribe("vigil/#", qos=1))
+obs.on_connect = lambda cl, u, fl, rc: cl.subscribe([("devices/#", 1), ("alerts/#", 1), ("vigil/#", 1)])
+obs.on_subscribe = lambda cl, u, mid, qos: subscribed.append(mid)
 obs.on_message = lambda cl, u, m: got.append((m.topic, m.payload))
 obs.connect("127.0.0.1", plain_port)
 obs.loop_start()
+c.expect(wait_for(lambda: subscribed, 30), "the observer is subscribed")
 
 modules_port = free_port()
 mconf = os.path.join(tmp, "modules.conf")
 open(mconf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\n" % modules_port)
 modules = subprocess.Popen(["mosquitto", "-c", mconf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.5)
+c.expect(wait_for(lambda: listening(modules_port), 30), "the modules' broker listens")
+hub_log = os.path.join(tmp, "hub.log")
 cs = "HostName=%s;DeviceId=%s;SharedAccessSignature=%s" % (HOST, DEVICE, TOKEN)
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % modules_port, "--device-id", "edge01",
                         "--store", os.path.join(tmp, "outbox.db"),
                         "--route", "up=FROM /messages/modules/alert/outputs/* INTO $upstream",
                         "--upstream", "iothub:%s?port=%d&ca=%s/ca.pem" % (cs, tls_port, tmp),
                         "--upstream", "mqtts://uplink:pw%%201@localhost:%d/alerts/{device}/{module}?ca=%s/ca.pem" % (tls_port, tmp)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       stdout=open(hub_log, "w"), stderr=subprocess.STDOUT, text=True)
 pub = mqtt.Client(client_id="edge01/alert")
 pub.connect("127.0.0.1", modules_port)
 pub.loop_start()
-time.sleep(1)
+c.expect(wait_for(lambda: hub_connected(hub_log, modules_port), 60), "the hub connected to the modules' broker")
+time.sleep(0.3)  # its SUBSCRIBE, sent right after CONNACK, reaches the broker before our PUBLISH
 pub.publish("devices/edge01/modules/alert/messages/events/%24.on=output1&%24.ct=application%2Fjson&%24.ce=utf-8"
             "&%24.mid=alert-1&%24.cid=pred-9&camera=front%20door", json.dumps({"tag": "Apple"}), qos=1).wait_for_publish()
 c.expect(wait_for(lambda: [t for t, _ in got if t.startswith("devices/")], 30), "the alert reached the IoT Hub endpoint")
@@ -107,16 +123,18 @@ hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % modu
                         "--store", os.path.join(tmp, "outbox2.db"), "--metrics-port", "0",
                         "--route", "up=FROM /messages/modules/alert/outputs/* INTO $upstream",
                         "--upstream", "iothub:%s?port=%d&ca=%s/ca.pem" % (bad, tls_port, tmp)],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-time.sleep(1.5)
+                       stdout=open(hub_log, "w"), stderr=subprocess.STDOUT, text=True)
+c.expect(wait_for(lambda: hub_connected(hub_log, modules_port), 60), "the second hub connected to the modules' broker")
+time.sleep(0.3)
 before = len(got)
 pub.publish("devices/edge01/modules/alert/messages/events/%24.on=output1&%24.ct=application%2Fjson&%24.ce=utf-8",
             json.dumps({"tag": "Banana"}), qos=1).wait_for_publish()
-time.sleep(3)
+refused = lambda: "bad user name or password" in open(hub_log).read() or "not authorised" in open(hub_log).read()
+c.expect(wait_for(refused, 60), "the log says why: %s" % open(hub_log).read()[-400:])
+time.sleep(2)
 c.expect(len(got) == before, "a refused token delivers nothing")
 hub.send_signal(signal.SIGTERM)
-out = hub.communicate(timeout=30)[0]
-c.expect("bad user name or password" in out or "not authorised" in out, "the log says why: %s" % out[-400:])
+c.expect(hub.wait(timeout=30) == 0, "the second hub exits 0")
 import sqlite3
 c.expect(sqlite3.connect(os.path.join(tmp, "outbox2.db")).execute("select count(*) from outbox").fetchone()[0] == 1,
          "the undelivered alert is still in the outbox")
