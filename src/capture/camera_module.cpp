@@ -261,6 +261,11 @@ CameraCounters CameraModule::counters() const {
 
 nlohmann::json CameraModule::status() const { return view_->status(); }
 
+bool CameraModule::healthy() const {
+  const auto h = capture_->health();
+  return !down_too_long(h.state, std::chrono::steady_clock::now() - h.since, settings_.unhealthy_s);
+}
+
 Result<std::unique_ptr<CameraModule>> make_camera_module(ModuleContext& context, const CameraSettings& settings,
                                                          const ModelProvider& models) {
   std::error_code ec;

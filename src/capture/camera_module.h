@@ -58,6 +58,8 @@ class CameraModule {
   std::shared_ptr<CameraView> shared_view() const { return view_; }
   CameraCounters counters() const;
   nlohmann::json status() const;
+  // False while the source has been stalled or lost for UNHEALTHY_SECONDS or more.
+  bool healthy() const;
 
  private:
   void run();

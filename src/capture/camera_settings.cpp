@@ -109,6 +109,10 @@ const std::vector<Setting>& settings() {
        double_field(&CameraSettings::motion_recheck_s, 0, 86400, "seconds from 0 to 86400")},
       {{"STALL_SECONDS", "5", "a source with no new frame (or the same frozen frame) this long is 'stalled'"},
        double_field(&CameraSettings::stall_s, 0.1, 3600, "seconds from 0.1 to 3600")},
+      {{"UNHEALTHY_SECONDS", "60",
+        "a source stalled or lost this long makes the module unhealthy (restartPolicy on-unhealthy or always "
+        "restarts it; vigil list shows it)"},
+       double_field(&CameraSettings::unhealthy_s, 0.1, 86400, "seconds from 0.1 to 86400")},
       {{"RECONNECT_MAX_S", "30", "longest wait between reconnect attempts (seconds)"},
        double_field(&CameraSettings::reconnect_max_s, 0.1, 3600, "seconds from 0.1 to 3600")},
       {{"SEND_EMPTY", "false", "also send predictions that contain no tags"}, bool_field(&CameraSettings::send_empty)},

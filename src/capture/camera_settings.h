@@ -33,6 +33,7 @@ struct CameraSettings {
   double motion_threshold = 0.002;  // fraction of pixels that must change to count as motion
   double motion_recheck_s = 5;      // infer at least this often on a static scene
   double stall_s = 5;               // no new (or only identical) frames this long → stalled
+  double unhealthy_s = 60;          // stalled or lost this long → the module is unhealthy
   double reconnect_max_s = 30;      // cap of the reconnect back-off
   bool send_empty = false;          // also send predictions with no tags
   int capture_width = 0, capture_height = 0;  // requested device resolution (V4L2)

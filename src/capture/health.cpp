@@ -18,6 +18,11 @@ const char* health_name(Health h) {
   return "?";
 }
 
+bool down_too_long(Health state, std::chrono::steady_clock::duration in_state, double limit_s) {
+  if (state != Health::Stalled && state != Health::Lost) return false;
+  return std::chrono::duration<double>(in_state).count() >= limit_s;
+}
+
 HealthTracker::HealthTracker(double stall_s, bool detect_frozen, Clock::time_point now)
     : stall_(stall_s), detect_frozen_(detect_frozen), since_(now), last_new_frame_(now) {}
 

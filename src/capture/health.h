@@ -55,6 +55,11 @@ class HealthTracker {
   std::string reason_;
 };
 
+// The supervisor's view: a source stalled or lost for `limit_s` or more is unhealthy (connecting, live and ended
+// are not: a camera that never connected is retried by its own back-off and reported as lost after its first
+// failure).
+bool down_too_long(Health state, std::chrono::steady_clock::duration in_state, double limit_s);
+
 // Reconnect delays: initial × 2^attempt, capped (0.5 s, 1 s, 2 s … max).
 class Backoff {
  public:

@@ -170,6 +170,12 @@ int run_check(const CheckOptions& o) {
         else r.ok(what);
         break;
     }
+    if (m.healthcheck) {
+      const std::string& program = m.healthcheck->argv[0];
+      if (!on_path(program, loaded->base_dir))
+        r.error(what + " health check", "'" + program + "' is not found (on PATH, or relative to " + loaded->base_dir + ")");
+      else r.ok(what + " health check");
+    }
   }
   if (exec && !on_path("mosquitto", "") && !on_path("/usr/sbin/mosquitto", ""))
     r.error("MQTT broker for vigil:exec modules", "mosquitto is not installed: install it, or run with --broker mqtt://host:port");

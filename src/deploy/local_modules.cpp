@@ -22,6 +22,7 @@ class CameraInstance : public ModuleInstance {
     if (camera_ && camera_->finished()) return 0;  // a file without LOOP_VIDEO was read to its end
     return std::nullopt;
   }
+  bool healthy() override { return !camera_ || camera_->healthy(); }
 
  private:
   std::unique_ptr<ModuleContext> context_;  // outlives the camera, which sends through it
@@ -66,18 +67,17 @@ class AlertInstance : public ModuleInstance {
 
 class ExecInstance : public ModuleInstance {
  public:
-  ExecInstance(std::unique_ptr<ChildProcess> child, bool isolated) : child_(std::move(child)), isolated_(isolated) {}
+  ExecInstance(std::unique_ptr<ChildProcess> child, DesiredPublisher publish)
+      : child_(std::move(child)), publish_(std::move(publish)) {}
   void stop() override { child_->stop(); }
   std::optional<int> exit_code() override { return child_->poll(); }
   // An isolated vigil module reads its desired properties from the manifest when it starts.
-  bool restarts_for_desired() const override { return isolated_; }
-  Status update_desired(const nlohmann::json&) override {
-    return make_error(ErrorCode::Unsupported, "vigil:exec modules do not take desired properties (yet)");
-  }
+  bool restarts_for_desired() const override { return !publish_; }
+  Status update_desired(const nlohmann::json& desired) override { return publish_(desired); }
 
  private:
   std::unique_ptr<ChildProcess> child_;
-  bool isolated_;
+  DesiredPublisher publish_;
 };
 
 }  // namespace
@@ -161,11 +161,11 @@ Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContex
   return std::unique_ptr<ModuleInstance>(std::make_unique<AlertInstance>(std::move(module), std::move(slot)));
 }
 
-Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, bool isolated) {
+Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, DesiredPublisher publish) {
   options.on_line = [name](const std::string& line) { LOG_INFO("exec", "[" << name << "] " << line); };
   auto child = ChildProcess::spawn(std::move(options));
   if (!child) return child.error();
-  return std::unique_ptr<ModuleInstance>(std::make_unique<ExecInstance>(std::move(*child), isolated));
+  return std::unique_ptr<ModuleInstance>(std::make_unique<ExecInstance>(std::move(*child), std::move(publish)));
 }
 
 }  // namespace vigil::deploy

@@ -3,8 +3,9 @@
 //   vision  a shared ModelRunner (one per model folder, however many modules and cameras use it), and the
 //           Custom Vision HTTP API when the module has a port
 //   alert   an AlertModule fed by the hub's local input queue; desired properties update its rules at run time
-//   exec    a child process that joins the hub over MQTT; its output lines become the module's log (also each vigil
-//           module under --isolate: `vigil module NAME`)
+//   exec    a child process that joins the hub over MQTT; its output lines become the module's log; new desired
+//           properties go to it over MQTT (also each vigil module under --isolate: `vigil module NAME`, restarted
+//           for new desired properties)
 // Each is built from facts the runtime resolved (settings, model path, rules), so building one cannot fail on
 // configuration; what can fail at run time (a model that no longer loads, a command that is gone) is a failed
 // start the supervisor retries.
@@ -73,7 +74,9 @@ class AlertSlot {
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
                                                     std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots);
 
-// `isolated`: a vigil module in its own process (vigil run --isolate), restarted to apply new desired properties.
-Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, bool isolated);
+// How an exec module gets new desired properties while it runs (the runtime publishes them over MQTT). Null for a
+// vigil module in its own process (vigil run --isolate), which is restarted to apply them instead.
+using DesiredPublisher = std::function<Status(const nlohmann::json& desired)>;
+Result<std::unique_ptr<ModuleInstance>> start_exec(const std::string& name, ChildOptions options, DesiredPublisher publish);
 
 }  // namespace vigil::deploy

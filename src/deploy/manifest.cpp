@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "deploy/health_check.h"
 #include "hub/route.h"
 
 namespace vigil::deploy {
@@ -47,12 +48,17 @@ const json& desired_of(const json& j) {
   return j;
 }
 
-Result<std::map<int, PortBinding>> port_bindings(const std::string& create_options, const std::string& where) {
-  std::map<int, PortBinding> out;
-  if (create_options.empty()) return out;
-  const json opts = json::parse(create_options, nullptr, false);
+// createOptions, a JSON object in a string (Docker's ContainerCreate options); empty text is an empty object.
+Result<json> create_options_object(const std::string& text, const std::string& where) {
+  if (text.empty()) return json::object();
+  json opts = json::parse(text, nullptr, false);
   if (opts.is_discarded() || !opts.is_object())
     return bad(where, "createOptions is not a JSON object in a string (Docker's ContainerCreate options)");
+  return opts;
+}
+
+Result<std::map<int, PortBinding>> port_bindings(const json& opts, const std::string& where) {
+  std::map<int, PortBinding> out;
   auto hc = opts.find("HostConfig");
   if (hc == opts.end() || !hc->is_object()) return out;
   auto pb = hc->find("PortBindings");
@@ -151,9 +157,14 @@ Result<ModuleSpec> parse_module(const std::string& name, json m, const Variables
     if (!part) return part.error();
     create_options += *part;
   }
-  auto ports = port_bindings(create_options, where + ".settings.createOptions");
+  auto opts = create_options_object(create_options, where + ".settings.createOptions");
+  if (!opts) return opts.error();
+  auto ports = port_bindings(*opts, where + ".settings.createOptions");
   if (!ports) return ports.error();
   spec.ports = std::move(*ports);
+  auto health = parse_healthcheck(*opts, where + ".settings.createOptions");
+  if (!health) return health.error();
+  spec.healthcheck = std::move(*health);
 
   if (auto v = string_at(m, "version", where); v) spec.version = *v;
   if (auto t = m.find("type"); t != m.end() && *t != "docker")

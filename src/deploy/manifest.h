@@ -15,6 +15,8 @@
 //                             served over the Custom Vision HTTP API when a port is bound or env PORT is set
 //   vigil:alert               the alert module; its desired properties are the alert rules
 //   vigil:exec COMMAND ARGS…  an external program that joins the hub over MQTT (edgeHub topics)
+// From createOptions vigil reads HostConfig.PortBindings (a module's HTTP port) and Healthcheck (Docker's form; see
+// deploy/health_check.h).
 // `$upstream` goes to the uplinks named in `$edgeHub` desired "uplinks" (vigil's key; URIs as for --upstream).
 // $VAR and ${VAR} are replaced in module entries, desired properties and uplinks (not in routes, where `$upstream`
 // and `$body` mean themselves; not in `runtime`, which vigil does not use). Keys vigil does not know are reported
@@ -45,6 +47,13 @@ struct PortBinding {
   int host_port = 0;
 };
 
+// A Docker-style health check from createOptions.Healthcheck (deploy/health_check.h reads and runs it).
+struct HealthCheckSpec {
+  std::vector<std::string> argv;  // the command; CMD-SHELL becomes /bin/sh -c COMMAND
+  double interval_s = 30, timeout_s = 30, start_period_s = 0;
+  int retries = 3;
+};
+
 struct ModuleSpec {
   std::string name;
   ModuleKind kind = ModuleKind::Exec;
@@ -56,6 +65,7 @@ struct ModuleSpec {
   std::uint32_t startup_order = 4294967295u;
   nlohmann::json desired = nlohmann::json::object();
   std::map<int, PortBinding> ports;  // container port (from createOptions HostConfig.PortBindings) → host side
+  std::optional<HealthCheckSpec> healthcheck;  // createOptions.Healthcheck
   std::string version;
 };
 

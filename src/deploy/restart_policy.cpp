@@ -23,6 +23,10 @@ double cool_off_seconds(int restart_count, const AgentSettings& agent) {
   return std::min(x, 300.0);
 }
 
+bool restarts_when_unhealthy(RestartPolicy policy) {
+  return policy == RestartPolicy::OnUnhealthy || policy == RestartPolicy::Always;
+}
+
 RestartDecision decide_after_exit(RestartPolicy policy, const ExitFacts& exit, int restart_count,
                                   const AgentSettings& agent) {
   RestartDecision d;

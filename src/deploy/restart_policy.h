@@ -7,7 +7,7 @@
 //   A module that stayed up longer than IntensiveCareTimeInMinutes has its restart count cleared first.
 //
 // Policies: never (never restarted), on-failure (restarted after a non-zero exit), on-unhealthy (after a
-// non-zero exit or when it reports itself unhealthy), always (after any exit).
+// non-zero exit or when it reports itself unhealthy), always (after any exit, and when unhealthy).
 #pragma once
 
 #include "deploy/manifest.h"
@@ -32,6 +32,9 @@ struct RestartDecision {
 
 // `restart_count`: restarts so far (before this exit).
 RestartDecision decide_after_exit(RestartPolicy policy, const ExitFacts& exit, int restart_count, const AgentSettings& agent);
+
+// on-unhealthy and always: a running module that turns unhealthy is stopped and restarted (edgeAgent).
+bool restarts_when_unhealthy(RestartPolicy policy);
 
 // min(unit × 2^n, 300) seconds.
 double cool_off_seconds(int restart_count, const AgentSettings& agent);

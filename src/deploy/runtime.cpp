@@ -12,6 +12,7 @@
 #include "capture/frame_inference.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "deploy/health_check.h"
 #include "deploy/local_modules.h"
 #include "http/preview_server.h"
 #include "hub/mqtt_client.h"
@@ -106,7 +107,14 @@ struct Runtime::Impl {
 
   Status plan();
   Status start_broker();
-  Result<std::unique_ptr<ModuleInstance>> start_module(const ModuleSpec& m);
+  Result<std::unique_ptr<ModuleInstance>> start_module(const ModuleSpec& m);  // with its health check, if any
+  Result<std::unique_ptr<ModuleInstance>> start_module_kind(const ModuleSpec& m);
+  // An exec module's desired properties: retained on devices/{device}/modules/{module}/twin/desired, the whole
+  // document with "$version" (1, 2, … per module in this run), as an IoT Hub twin's desired section looks.
+  std::string desired_topic(const std::string& module) const;
+  Status publish_desired(const std::string& module, const nlohmann::json& desired);
+  std::mutex desired_mutex;
+  std::map<std::string, std::int64_t> desired_versions;
 };
 
 Result<VisionPlan> vision_plan(const ModuleSpec& m, const RuntimeOptions& o) {
@@ -255,13 +263,33 @@ void Runtime::Impl::refresh_snapshots_wanted() {
   snapshots_wanted = wanted;
 }
 
+std::string Runtime::Impl::desired_topic(const std::string& module) const {
+  return "devices/" + o.device_id + "/modules/" + module + "/twin/desired";
+}
+
+Status Runtime::Impl::publish_desired(const std::string& module, const nlohmann::json& desired) {
+  if (!mqtt) return make_error(ErrorCode::Unavailable, "no MQTT broker for the modules");
+  nlohmann::json doc = desired.is_object() ? desired : nlohmann::json::object();
+  {
+    std::lock_guard lock(desired_mutex);
+    doc["$version"] = ++desired_versions[module];
+  }
+  return mqtt->publish(desired_topic(module), doc.dump(), 1, true, 3000);
+}
+
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
+  auto module = start_module_kind(m);
+  if (!module || !m.healthcheck) return module;
+  return with_health_check(std::move(*module), std::make_unique<HealthProbe>(m.name, *m.healthcheck, m.env, o.base_dir));
+}
+
+Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const ModuleSpec& m) {
   if (o.isolate && m.kind != ModuleKind::Exec) {
     ChildOptions co;
     co.argv = {o.self_exe, "module", m.name, "--broker", broker_uri, "--device-id", o.device_id, "--state-dir", o.work_dir,
                "--device", o.model_device};
     co.argv.insert(co.argv.end(), o.module_args.begin(), o.module_args.end());
-    return start_exec(m.name, std::move(co), true);
+    return start_exec(m.name, std::move(co), nullptr);
   }
   switch (m.kind) {
     case ModuleKind::Camera: {
@@ -292,9 +320,16 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const Module
       co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = o.device_id;
       co.env["IOTEDGE_MODULEID"] = co.env["VIGIL_MODULE_ID"] = m.name;
       co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
+      co.env["VIGIL_DESIRED_TOPIC"] = desired_topic(m.name);
+      co.env["VIGIL_DESIRED_PROPERTIES"] = m.desired.dump();
       co.env["PYTHONUNBUFFERED"] = "1";
       co.cwd = o.base_dir;
-      return start_exec(m.name, std::move(co), false);
+      // Retained before the module starts, so its subscription gets the current document at once.
+      if (auto s = publish_desired(m.name, m.desired); !s)
+        LOG_WARN("agent", "[" << m.name << "] its desired properties were not published: " << s.error().message
+                                 << " (it still has them in VIGIL_DESIRED_PROPERTIES)");
+      return start_exec(m.name, std::move(co),
+                        [this, name = m.name](const nlohmann::json& desired) { return publish_desired(name, desired); });
     }
   }
   return make_error(ErrorCode::Internal, "unknown module kind");
@@ -390,8 +425,11 @@ Status Runtime::start() {
   }
   r.hub->start();
   r.started = true;
-  if (r.mqtt)
+  if (r.mqtt) {
     if (auto s = r.mqtt->start(); !s) return s;
+    // Exec modules get their desired properties over it as they start: give it a moment to connect.
+    for (int i = 0; i < 250 && !r.mqtt->connected(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   for (auto& [key, server] : r.previews) {
     const auto colon = key.rfind(':');
     if (auto s = server->listen(key.substr(0, colon), std::stoi(key.substr(colon + 1))); !s)

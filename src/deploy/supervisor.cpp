@@ -82,7 +82,7 @@ void Supervisor::tick(Clock::time_point now) {
         s.instance->stop();
         s.instance.reset();
         on_exit(s, *code, false, now);
-      } else if (s.spec.restart == RestartPolicy::OnUnhealthy && !s.instance->healthy()) {
+      } else if (restarts_when_unhealthy(s.spec.restart) && !s.instance->healthy()) {
         LOG_WARN("agent", "[" << s.spec.name << "] is unhealthy; stopping it");
         s.instance->stop();
         s.instance.reset();

@@ -7,7 +7,9 @@ loopback:
   SIGTERM stops it with exit 0;
 - a vigil:exec module in Python joining over the local mosquitto vigil starts, and a module that crashes: restarted
   with back-off, `vigil list` shows it, `vigil logs` shows its lines, the others keep running;
-- desired properties changed in the manifest while it runs apply without a restart;
+- desired properties changed in the manifest while it runs apply without a restart (alert rules in-process, an exec
+  module's over MQTT);
+- Docker-style health checks from createOptions: on-unhealthy restarts, on-failure shows "unhealthy";
 - broken manifests fail with messages naming the place; `vigil check` reports them."""
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
@@ -327,6 +329,80 @@ if os.path.isdir(MODEL):
     proc.send_signal(signal.SIGTERM)
     c.expect(proc.wait(timeout=60) == 0, "isolate: SIGTERM stops it with exit 0")
     c.expect(wait_for(lambda: not module_pids("cam") and not module_pids("alerts"), 10), "isolate: no module process is left")
+
+# --- 6. Desired properties for exec modules over MQTT; Docker-style health checks and on-unhealthy -----------------
+state = os.path.join(tmp, "state-health")
+
+
+def health_check(flag):
+    # Run in the manifest's folder, every 0.2 s; unhealthy after 2 failures in a row.
+    return json.dumps({"Healthcheck": {"Test": ["CMD-SHELL", "if [ -e %s ]; then echo feeling sick; exit 1; fi" % flag],
+                                       "Interval": 200000000, "Timeout": 2000000000, "Retries": 2}})
+
+
+health_doc = {
+    "systemModules": {"edgeAgent": {"env": {"CoolOffTimeUnitInSeconds": {"value": "0.2"}}}},
+    "modules": {
+        "twin": {"settings": {"image": "vigil:exec /usr/bin/python3 " + os.path.join(TOOLS, "twin_module.py")},
+                 "desired": {"threshold": 0.5}},
+        "probed": {"settings": {"image": "vigil:exec sleep 600", "createOptions": health_check("sick")},
+                   "restartPolicy": "on-unhealthy"},
+        "watched": {"settings": {"image": "vigil:exec sleep 600", "createOptions": health_check("sick2")},
+                    "restartPolicy": "on-failure"}},
+    "routes": {"up": "FROM /messages/modules/* INTO $upstream"}}
+path = write(os.path.join(tmp, "health.json"), health_doc)
+r = run("check", path)
+c.expect("module probed (vigil:exec sleep 600) health check - OK" in r.stdout, "check: the health check's program is found:\n" + r.stdout)
+proc = subprocess.Popen([a.vigil, "run", path, "--state-dir", state], stdout=subprocess.DEVNULL,
+                        stderr=open(os.path.join(tmp, "health-run.log"), "w"))
+
+
+def logs(module):
+    return run("logs", module, "--state-dir", state).stdout
+
+
+def listed():
+    r = run("list", "--state-dir", state, "--json")
+    return {m["name"]: m for m in json.loads(r.stdout)["modules"]} if r.returncode == 0 else {}
+
+
+ok = wait_for(lambda: 'twin desired {"$version": 1, "threshold": 0.5}' in logs("twin"), 30)
+c.expect(ok, "twin: the exec module got its desired properties (retained, with $version) over MQTT:\n" + logs("twin")[-600:])
+if not ok:
+    print(open(os.path.join(tmp, "health-run.log")).read()[-3000:])
+c.expect('twin env desired {"threshold": 0.5}' in logs("twin"), "twin: and in VIGIL_DESIRED_PROPERTIES")
+time.sleep(1.1)  # a new modification time
+health_doc["modules"]["twin"]["desired"] = {"threshold": 0.8, "zones": {"door": [[0, 0], [1, 1]]}}
+write(path, health_doc)
+c.expect(wait_for(lambda: 'twin desired {"$version": 2, "threshold": 0.8, "zones": {"door": [[0, 0], [1, 1]]}}' in logs("twin"), 15),
+         "twin: a change in the manifest reaches the running module, version 2:\n" + logs("twin")[-600:])
+c.expect(listed().get("twin", {}).get("restartCount") == 0, "twin: it was not restarted for it")
+time.sleep(1)
+c.expect(all(listed().get(n, {}).get("status") == "running" for n in ("probed", "watched")),
+         "health: passing checks, both running: %s" % {n: m.get("status") for n, m in listed().items()})
+
+open(os.path.join(tmp, "sick"), "w").close()
+c.expect(wait_for(lambda: listed().get("probed", {}).get("restartCount", 0) >= 1, 20),
+         "health: on-unhealthy restarts the module whose check fails: %s" % listed().get("probed"))
+c.expect("unhealthy: 2 failed health checks in a row (last: exit code 1: feeling sick)" in logs("probed"),
+         "health: the log says why, with the check's output:\n" + logs("probed")[-600:])
+os.remove(os.path.join(tmp, "sick"))
+time.sleep(1.5)
+n = listed()["probed"]["restartCount"]
+time.sleep(1.5)
+c.expect(listed()["probed"]["restartCount"] == n and listed()["probed"]["status"] == "running",
+         "health: healthy again, it stays up: %s" % listed()["probed"])
+
+open(os.path.join(tmp, "sick2"), "w").close()
+c.expect(wait_for(lambda: listed().get("watched", {}).get("status") == "unhealthy", 15),
+         "health: on-failure shows the module unhealthy: %s" % listed().get("watched"))
+c.expect("(unhealthy)" in run("list", "--state-dir", state).stdout, "health: vigil list says (unhealthy)")
+c.expect(listed()["watched"]["restartCount"] == 0, "health: … and does not restart it")
+os.remove(os.path.join(tmp, "sick2"))
+c.expect(wait_for(lambda: listed().get("watched", {}).get("status") == "running", 15), "health: running again once the check passes")
+c.expect("healthy again" in logs("watched"), "health: the log says it is healthy again")
+proc.send_signal(signal.SIGTERM)
+c.expect(proc.wait(timeout=60) == 0, "health: SIGTERM stops it with exit 0")
 
 shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(c.done())

@@ -1,9 +1,11 @@
 // The deployment runner's pure parts: .env files and $VAR substitution, manifests in both forms (the tutorial's
 // own template with only its images changed), broken manifests and their messages, edgeAgent's restart back-off,
-// the supervisor restarting a failing module, endpoint resolution, and the text of vigil list/logs.
+// the supervisor restarting a failing or unhealthy module, Docker-style health checks, endpoint resolution, and the
+// text of vigil list/logs.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -11,7 +13,9 @@
 #include "core/files.h"
 #include "core/net.h"
 #include "core/time_util.h"
+#include "capture/health.h"
 #include "deploy/env_file.h"
+#include "deploy/health_check.h"
 #include "deploy/load.h"
 #include "deploy/manifest.h"
 #include "deploy/ops_text.h"
@@ -274,12 +278,17 @@ TEST(RestartPolicy, DecisionTable) {
       {RestartPolicy::OnUnhealthy, 0, false, false, RuntimeStatus::Stopped},
       {RestartPolicy::Always, 0, false, true, RuntimeStatus::Backoff},
       {RestartPolicy::Always, 2, false, true, RuntimeStatus::Backoff},
+      {RestartPolicy::Always, 0, true, true, RuntimeStatus::Backoff},
   };
   for (const auto& r : rows) {
     const auto d = decide_after_exit(r.policy, {r.code, r.unhealthy, 1.0}, 0, a);
     EXPECT_EQ(d.restart, r.restart) << restart_policy_name(r.policy) << " " << r.code;
     EXPECT_EQ(d.status, r.status) << restart_policy_name(r.policy) << " " << r.code;
   }
+  EXPECT_TRUE(restarts_when_unhealthy(RestartPolicy::OnUnhealthy));
+  EXPECT_TRUE(restarts_when_unhealthy(RestartPolicy::Always));
+  EXPECT_FALSE(restarts_when_unhealthy(RestartPolicy::OnFailure));
+  EXPECT_FALSE(restarts_when_unhealthy(RestartPolicy::Never));
   // The count grows, and at MaxRestartCount the module is failed for good.
   auto d = decide_after_exit(RestartPolicy::Always, {1, false, 1.0}, 19, a);
   EXPECT_TRUE(d.restart);
@@ -364,6 +373,198 @@ TEST(Supervisor, RestartsAFailingModuleWithBackOffAndKeepsTheOthers) {
   EXPECT_EQ(starts["steady"], 1);
   sup.stop_all();
   EXPECT_EQ(state("steady").status, RuntimeStatus::Stopped);
+}
+
+namespace {
+
+// A module whose health the test sets.
+class SickInstance : public ModuleInstance {
+ public:
+  explicit SickInstance(std::shared_ptr<std::atomic<bool>> healthy) : healthy_(std::move(healthy)) {}
+  void stop() override {}
+  std::optional<int> exit_code() override { return std::nullopt; }
+  bool healthy() override { return *healthy_; }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> healthy_;
+};
+
+}  // namespace
+
+TEST(Supervisor, UnhealthyModulesAreRestartedOnlyUnderOnUnhealthyAndAlways) {
+  auto d = parse_ok(compact({{"a", {{"settings", {{"image", "vigil:exec a"}}}, {"restartPolicy", "on-unhealthy"}}},
+                             {"b", {{"settings", {{"image", "vigil:exec b"}}}, {"restartPolicy", "always"}}},
+                             {"c", {{"settings", {{"image", "vigil:exec c"}}}, {"restartPolicy", "on-failure"}}},
+                             {"d", {{"settings", {{"image", "vigil:exec d"}}}, {"restartPolicy", "never"}}}}));
+  std::map<std::string, int> starts;
+  auto healthy = std::make_shared<std::atomic<bool>>(true);
+  Supervisor sup(d.modules, [&](const ModuleSpec& m) -> Result<std::unique_ptr<ModuleInstance>> {
+    ++starts[m.name];
+    return std::unique_ptr<ModuleInstance>(std::make_unique<SickInstance>(healthy));
+  }, AgentSettings{});
+  auto status = [&](const std::string& name) {
+    for (const auto& s : sup.states())
+      if (s.name == name) return s.status;
+    return RuntimeStatus::Unknown;
+  };
+  sup.start_all(false);
+  const auto t0 = Supervisor::Clock::now();
+  sup.tick(t0);
+  for (const char* n : {"a", "b", "c", "d"}) EXPECT_EQ(status(n), RuntimeStatus::Running) << n;
+  *healthy = false;
+  sup.tick(t0 + std::chrono::seconds(1));
+  EXPECT_EQ(status("a"), RuntimeStatus::Backoff);
+  EXPECT_EQ(status("b"), RuntimeStatus::Backoff);
+  EXPECT_EQ(status("c"), RuntimeStatus::Unhealthy);  // shown, left running
+  EXPECT_EQ(status("d"), RuntimeStatus::Unhealthy);
+  *healthy = true;
+  sup.tick(t0 + std::chrono::seconds(12));  // after the 10 s cool-off
+  for (const char* n : {"a", "b", "c", "d"}) EXPECT_EQ(status(n), RuntimeStatus::Running) << n;
+  EXPECT_EQ(starts["a"], 2);
+  EXPECT_EQ(starts["b"], 2);
+  EXPECT_EQ(starts["c"], 1);
+  EXPECT_EQ(starts["d"], 1);
+  sup.stop_all();
+}
+
+TEST(HealthCheck, ReadsDockersHealthcheckFromCreateOptions) {
+  auto spec = parse_healthcheck(json::parse(R"({"Healthcheck": {"Test": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"],
+      "Interval": 5000000000, "Timeout": 2000000000, "StartPeriod": 10000000000, "Retries": 5}})"), "m");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  ASSERT_TRUE(spec->has_value());
+  EXPECT_EQ((*spec)->argv, (std::vector<std::string>{"/bin/sh", "-c", "curl -f http://localhost/ || exit 1"}));
+  EXPECT_EQ((*spec)->interval_s, 5);
+  EXPECT_EQ((*spec)->timeout_s, 2);
+  EXPECT_EQ((*spec)->start_period_s, 10);
+  EXPECT_EQ((*spec)->retries, 5);
+
+  // CMD takes the words as they are; zeros and absent keys are Docker's defaults (30 s, 30 s, 0, 3).
+  spec = parse_healthcheck(json::parse(R"({"Healthcheck": {"Test": ["CMD", "/bin/check", "--quick"], "Interval": 0, "Retries": 0}})"), "m");
+  ASSERT_TRUE(spec.ok() && spec->has_value());
+  EXPECT_EQ((*spec)->argv, (std::vector<std::string>{"/bin/check", "--quick"}));
+  EXPECT_EQ((*spec)->interval_s, 30);
+  EXPECT_EQ((*spec)->timeout_s, 30);
+  EXPECT_EQ((*spec)->start_period_s, 0);
+  EXPECT_EQ((*spec)->retries, 3);
+
+  for (const char* none : {R"({})", R"({"Healthcheck": null})", R"({"Healthcheck": {"Test": ["NONE"]}})"}) {
+    spec = parse_healthcheck(json::parse(none), "m");
+    ASSERT_TRUE(spec.ok()) << none;
+    EXPECT_FALSE(spec->has_value()) << none;
+  }
+
+  struct Bad {
+    const char* doc;
+    const char* message;
+  } bad[] = {
+      {R"({"Healthcheck": "curl"})", "m.Healthcheck: must be an object"},
+      {R"({"Healthcheck": {"Test": []}})", "m.Healthcheck.Test: must be"},
+      {R"({"Healthcheck": {"Test": ["CMD"]}})", "m.Healthcheck.Test: 'CMD' with 0 words"},
+      {R"({"Healthcheck": {"Test": ["CMD-SHELL", "a", "b"]}})", "'CMD-SHELL' with 2 words"},
+      {R"({"Healthcheck": {"Test": ["SHELL", "a"]}})", "'SHELL' with 1 words"},
+      {R"({"Healthcheck": {"Test": ["CMD", 1]}})", "must hold only strings"},
+      {R"({"Healthcheck": {"Test": ["CMD", "x"], "Interval": "30s"}})", "m.Healthcheck.Interval: must be a whole number of nanoseconds"},
+      {R"({"Healthcheck": {"Test": ["CMD", "x"], "Timeout": 30}})", "m.Healthcheck.Timeout: is under 1 ms"},
+      {R"({"Healthcheck": {"Test": ["CMD", "x"], "Retries": -1}})", "m.Healthcheck.Retries: must be a whole number"},
+  };
+  for (const auto& b : bad) {
+    spec = parse_healthcheck(json::parse(b.doc), "m");
+    ASSERT_FALSE(spec.ok()) << b.doc;
+    EXPECT_TRUE(contains(spec.error().message, b.message)) << b.doc << " → " << spec.error().message;
+  }
+
+  // In a manifest: the module's spec carries it, and a broken one names its place.
+  auto opts = json{{"Healthcheck", {{"Test", {"CMD", "true"}}, {"Interval", 1000000000}}}}.dump();
+  auto d = parse_ok(compact({{"m", {{"settings", {{"image", "vigil:exec sleep 9"}, {"createOptions", opts}}}}}}));
+  ASSERT_TRUE(d.modules.at(0).healthcheck.has_value());
+  EXPECT_EQ(d.modules.at(0).healthcheck->interval_s, 1);
+  auto e = parse_error(compact({{"m", {{"settings", {{"image", "vigil:exec sleep 9"}, {"createOptions", R"({"Healthcheck": {"Test": ["CMD"]}})"}}}}}}));
+  EXPECT_TRUE(contains(e, "modules.m.settings.createOptions.Healthcheck.Test")) << e;
+}
+
+TEST(HealthCheck, VerdictFollowsDockersRetriesAndStartPeriod) {
+  // Each row: a check result at a time since start → healthy afterwards. Retries 3, start period 10 s.
+  struct Step {
+    bool passed;
+    double at_s;
+    bool healthy;
+    int streak;
+  };
+  const std::vector<Step> steps = {
+      {false, 1, true, 0},   // failures in the start period do not count …
+      {false, 2, true, 0},
+      {false, 3, true, 0},
+      {false, 11, true, 1},  // … after it they do
+      {false, 12, true, 2},
+      {false, 13, false, 3},  // the third in a row: unhealthy
+      {false, 14, false, 4},
+      {true, 15, true, 0},   // one success: healthy again, the streak starts over
+      {false, 16, true, 1},
+      {true, 17, true, 0},   // flapping under the retry count never turns it unhealthy
+      {false, 18, true, 1},
+      {false, 19, true, 2},
+  };
+  HealthVerdict v(3, 10);
+  bool previous = true;
+  for (const auto& s : steps) {
+    const bool changed = v.record(s.passed, s.at_s);
+    EXPECT_EQ(v.healthy(), s.healthy) << "at " << s.at_s;
+    EXPECT_EQ(v.failing_streak(), s.streak) << "at " << s.at_s;
+    EXPECT_EQ(changed, previous != s.healthy) << "at " << s.at_s;
+    previous = s.healthy;
+  }
+  // A success inside the start period ends it: the next failures count at once.
+  HealthVerdict early(1, 60);
+  early.record(true, 1);
+  early.record(false, 2);
+  EXPECT_FALSE(early.healthy());
+}
+
+TEST(HealthCheck, ProbeRunsTheCommandInTheModulesFolderAndEnvironment) {
+  const std::string dir = ::testing::TempDir() + "/vigil-health-probe";
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove(dir + "/sick");
+  HealthCheckSpec spec{{"/bin/sh", "-c", "test \"$FLAG\" = on && test ! -e sick"}, 0.05, 5, 0, 2};
+  HealthProbe probe("m", spec, {{"FLAG", "on"}}, dir);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(probe.healthy());
+  std::ofstream(dir + "/sick").put('x');
+  bool turned = false;
+  for (int i = 0; i < 200 && !turned; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    turned = !probe.healthy();
+  }
+  EXPECT_TRUE(turned) << "the probe never saw the failing check";
+  std::filesystem::remove(dir + "/sick");
+  bool back = false;
+  for (int i = 0; i < 200 && !back; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    back = probe.healthy();
+  }
+  EXPECT_TRUE(back);
+  // A check that hangs is killed at its timeout and counts as failed.
+  HealthProbe hung("m", {{"/bin/sleep", "30"}, 0.05, 0.1, 0, 1}, {}, dir);
+  bool failed = false;
+  for (int i = 0; i < 200 && !failed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    failed = !hung.healthy();
+  }
+  EXPECT_TRUE(failed);
+  const auto t = std::chrono::steady_clock::now();
+  hung.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t, std::chrono::seconds(3));
+}
+
+TEST(CameraHealth, DownTooLongIsOnlyStalledOrLostPastTheLimit) {
+  using std::chrono::seconds;
+  using capture::Health;
+  EXPECT_FALSE(capture::down_too_long(Health::Live, seconds(1000), 60));
+  EXPECT_FALSE(capture::down_too_long(Health::Connecting, seconds(1000), 60));
+  EXPECT_FALSE(capture::down_too_long(Health::Ended, seconds(1000), 60));
+  EXPECT_FALSE(capture::down_too_long(Health::Stalled, seconds(59), 60));
+  EXPECT_TRUE(capture::down_too_long(Health::Stalled, seconds(60), 60));
+  EXPECT_FALSE(capture::down_too_long(Health::Lost, seconds(10), 60));
+  EXPECT_TRUE(capture::down_too_long(Health::Lost, seconds(61), 60));
 }
 
 TEST(OpsText, DescriptionsAsIotedgeWritesThem) {
