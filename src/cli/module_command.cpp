@@ -1,7 +1,8 @@
 // vigil module NAME: one module of a deployment in a process of its own, joined to the hub over MQTT (hub/module_link.h).
 // `vigil run --isolate` starts one per vigil:camera, vigil:vision and vigil:alert module; it reads the same manifest
 // (with the same .env and --set) and plans the module exactly as `vigil run` would. Ends on SIGTERM/SIGINT, or, for a
-// camera reading a file without LOOP_VIDEO, at its end.
+// camera reading a file without LOOP_VIDEO, at its end. An isolated camera keeps its recent frames and answers an
+// isolated alert module's requests for them (alert snapshots, deploy/snapshots.h).
 #include <atomic>
 #include <iostream>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "deploy/load.h"
 #include "deploy/runtime.h"
+#include "deploy/snapshots.h"
 #include "http/prediction_api.h"
 #include "http/preview_server.h"
 #include "hub/module_link.h"
@@ -55,6 +57,8 @@ int run_module(const ModuleOptions& o) {
   std::unique_ptr<http::HttpServer> api;
   std::shared_ptr<vision::ModelRunner> runner;
   std::unique_ptr<alert::AlertModule> alerts;
+  capture::FrameStore frames;  // a camera's recent frames, for the alert module's snapshots
+  std::unique_ptr<deploy::SnapshotFolder> snapshots;
 
   switch (m->kind) {
     case deploy::ModuleKind::Camera: {
@@ -63,6 +67,9 @@ int run_module(const ModuleOptions& o) {
       auto made = capture::make_camera_module(link, *settings, [&](const std::string& model) { return models->get(model); });
       if (!made) return fail(made.error().message);
       camera = std::move(*made);
+      // The frames behind recent predictions, for an alert module in another process that wants a snapshot.
+      camera->set_frame_observer([&frames](const std::string& cam, std::uint64_t n, const cv::Mat& image) { frames.put(cam, n, image); });
+      deploy::serve_frames(link, frames);
       if (settings->show_video) {
         preview = std::make_unique<http::PreviewServer>(metrics);
         preview->add_camera(camera->shared_view());
@@ -91,6 +98,11 @@ int run_module(const ModuleOptions& o) {
       auto rules = alert::parse_rules(m->desired);
       if (!rules) return fail("the alert rules of " + o.name + ": " + rules.error().message);
       alerts = std::make_unique<alert::AlertModule>(link, *rules);
+      snapshots = std::make_unique<deploy::SnapshotFolder>(o.state_dir + "/snapshots");
+      alerts->set_snapshotter([&](const Message& in, const vision::Prediction& p, const std::string& id) {
+        auto frame = deploy::fetch_frame(link, in);  // from the camera's process
+        return frame ? snapshots->save(*frame, p, id) : std::string();
+      });
       link.on_input([&](const Message& in) { alerts->on_message(in); });
       break;
     }

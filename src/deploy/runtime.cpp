@@ -4,26 +4,24 @@
 #include <filesystem>
 #include <fstream>
 
-#include <opencv2/imgcodecs.hpp>
 
 #include "alert/rules.h"
 #include "capture/frame_store.h"
-#include "vision/annotate.h"
 #include "capture/frame_inference.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "deploy/health_check.h"
 #include "deploy/local_modules.h"
+#include "deploy/snapshots.h"
 #include "http/preview_server.h"
 #include "hub/mqtt_client.h"
 #include "hub/mqtt_transport.h"
+#include "hub/property_bag.h"
 #include "uplink/uplink.h"
 
 namespace vigil::deploy {
 namespace fs = std::filesystem;
 namespace {
-
-constexpr std::size_t kMaxSnapshots = 1000;
 
 // A path from the manifest: absolute as is, relative under the manifest's folder.
 std::string under(const std::string& base, const std::string& path) {
@@ -99,8 +97,7 @@ struct Runtime::Impl {
   bool started = false;
   capture::FrameStore frames;             // filled only while some alert module's rules ask for snapshots
   std::atomic<bool> snapshots_wanted{false};
-  std::mutex snapshot_mutex;
-  std::deque<std::string> snapshot_files;  // oldest first; at most kMaxSnapshots kept
+  std::unique_ptr<SnapshotFolder> snapshots;
 
   std::string store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id);
   void refresh_snapshots_wanted();
@@ -229,30 +226,10 @@ Status Runtime::Impl::start_broker() {
 }
 
 std::string Runtime::Impl::store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id) {
-  auto cam = in.properties.find("camera");
-  auto num = in.properties.find("frameNumber");
-  if (cam == in.properties.end() || num == in.properties.end()) return "";
-  std::optional<cv::Mat> frame;
-  try {
-    frame = frames.get(cam->second, std::stoull(num->second));
-  } catch (...) {
-  }
-  if (!frame) return "";
-  cv::Mat shown = frame->clone();
-  vision::draw_prediction(shown, p);
-  const std::string path = o.work_dir + "/snapshots/" + alert_id + ".jpg";
-  if (!cv::imwrite(path, shown, {cv::IMWRITE_JPEG_QUALITY, 85})) {
-    LOG_WARN("alert", "cannot write the snapshot " << path);
-    return "";
-  }
-  std::lock_guard lock(snapshot_mutex);
-  snapshot_files.push_back(path);
-  std::error_code ec;
-  while (snapshot_files.size() > kMaxSnapshots) {
-    fs::remove(snapshot_files.front(), ec);
-    snapshot_files.pop_front();
-  }
-  return path;
+  auto ref = frame_of(in);
+  if (!ref) return "";
+  auto frame = frames.get(ref->camera, ref->number);
+  return frame ? snapshots->save(*frame, p, alert_id) : "";
 }
 
 void Runtime::Impl::refresh_snapshots_wanted() {
@@ -264,7 +241,7 @@ void Runtime::Impl::refresh_snapshots_wanted() {
 }
 
 std::string Runtime::Impl::desired_topic(const std::string& module) const {
-  return "devices/" + o.device_id + "/modules/" + module + "/twin/desired";
+  return hub::module_topic(o.device_id, module) + "/twin/desired";
 }
 
 Status Runtime::Impl::publish_desired(const std::string& module, const nlohmann::json& desired) {
@@ -353,6 +330,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
 
   std::error_code ec;
   fs::create_directories(r.o.work_dir + "/snapshots", ec);
+  r.snapshots = std::make_unique<SnapshotFolder>(r.o.work_dir + "/snapshots");
   auto outbox = hub::Outbox::open(r.o.work_dir + "/outbox.db", {r.d.ttl_s, r.d.max_store_bytes});
   if (!outbox) return outbox.error();
   r.outbox = std::move(*outbox);

@@ -5,12 +5,19 @@
 // input messages arrive on devices/{d}/modules/{m}/inputs/{input}/<bag> and are handed to the input handler on a
 // worker thread of the link's own (never on the MQTT network thread, where a send() waiting for its PUBACK would
 // wait for itself). The session is persistent, so the broker keeps what arrives while the module restarts.
+//
+// Calls between modules in separate processes (an isolated alert module asks the camera that sent a prediction for
+// that frame, to make a snapshot): a request on devices/{d}/modules/{target}/calls/{method}/{caller}/{id}, answered
+// on devices/{d}/modules/{caller}/replies/{id}. QoS 0: a call that is lost times out, and nothing waits longer.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/module_context.h"
@@ -25,6 +32,12 @@ class ModuleLink : public ModuleContext {
 
   // Before start(): receive the module's inputs.
   void on_input(std::function<void(const Message&)> handler);
+  // Before start(): answer calls of `method` (on the MQTT network thread: keep it short).
+  using CallHandler = std::function<std::string(const std::string& request)>;
+  void serve(const std::string& method, CallHandler handler);
+  // Asks `module` and waits for its answer; Timeout when none came in time (the module is down, or does not serve it).
+  Result<std::string> call(const std::string& module, const std::string& method, const std::string& request,
+                           std::chrono::milliseconds timeout);
   Status start();
   void stop();
 
@@ -34,6 +47,7 @@ class ModuleLink : public ModuleContext {
 
  private:
   void work();
+  void on_mqtt(const std::string& topic, const std::string& payload);
 
   std::string device_, module_;
   Metrics& metrics_;
@@ -42,6 +56,10 @@ class ModuleLink : public ModuleContext {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Message> inbox_;
+  std::map<std::string, CallHandler> methods_;
+  std::map<std::string, std::optional<std::string>> replies_;  // by call id: set when the answer came
+  std::condition_variable replied_;
+  std::uint64_t next_call_ = 0;
   bool stopping_ = false;
   std::thread worker_;
 };

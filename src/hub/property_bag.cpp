@@ -83,6 +83,10 @@ void decode_property_bag(std::string_view bag, Message& m) {
   }
 }
 
+std::string module_topic(const std::string& device, const std::string& module) {
+  return "devices/" + device + "/modules/" + module;
+}
+
 std::string events_topic(const std::string& device, const std::string& module) {
   return "devices/" + device + (module.empty() ? "" : "/modules/" + module) + "/messages/events/";
 }

@@ -32,6 +32,7 @@ struct InputTopic {
   std::string device, module, input, bag;
 };
 std::optional<InputTopic> parse_input_topic(std::string_view topic);
+std::string module_topic(const std::string& device, const std::string& module);  // devices/{d}/modules/{m}
 std::string events_topic(const std::string& device, const std::string& module);  // …/messages/events/
 std::string input_topic(const std::string& device, const std::string& module, const std::string& input);
 

@@ -265,7 +265,7 @@ if os.path.isdir(MODEL):
                     "env": {"VIDEO_PATH": {"value": frames}, "CAPTURE_FPS": {"value": "4"}, "MOTION_GATE": {"value": "false"},
                             "IMAGE_PROCESSING_ENDPOINT": {"value": "http://fruit/image"}}},
             "fruit": {"settings": {"image": "vigil:vision " + MODEL}},
-            "alerts": {"settings": {"image": "vigil:alert"}}},
+            "alerts": {"settings": {"image": "vigil:alert"}, "desired": {"snapshot": True}}},
         "routes": {"a": "FROM /messages/modules/cam/outputs/output1 INTO BrokeredEndpoint(\"/modules/alerts/inputs/input1\")",
                    "b": "FROM /messages/modules/alerts/outputs/* INTO $upstream"},
         "uplinks": ["file:" + out]}
@@ -302,6 +302,13 @@ if os.path.isdir(MODEL):
         print(open(os.path.join(tmp, "isolate-run.log")).read()[-3000:])
     c.expect(all(al["body"]["tag"] == "Apple" and al["systemProperties"]["connectionModuleId"] == "alerts"
                  for al in isolated_alerts()), "isolate: the alerts are the apple, from the alert module")
+    # Snapshots across processes: the alert process asks the camera process for the frame.
+    import cv2
+    snap = isolated_alerts()[0]["body"].get("snapshot", "")
+    img = cv2.imread(snap) if snap else None
+    apple = cv2.imread(os.path.join(MEDIA, "apple1.jpg"))
+    c.expect(img is not None and img.shape == apple.shape,
+             "isolate: the alert's snapshot is the camera's frame (%s, %s)" % (snap, None if img is None else img.shape))
     cams = module_pids("cam")
     c.expect(len(cams) == 1 and len(module_pids("alerts")) == 1 and len(module_pids("fruit")) == 1,
              "isolate: one process per module (cam %s)" % cams)
