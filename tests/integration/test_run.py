@@ -355,7 +355,11 @@ health_doc = {
         "probed": {"settings": {"image": "vigil:exec sleep 600", "createOptions": health_check("sick")},
                    "restartPolicy": "on-unhealthy"},
         "watched": {"settings": {"image": "vigil:exec sleep 600", "createOptions": health_check("sick2")},
-                    "restartPolicy": "on-failure"}},
+                    "restartPolicy": "on-failure"},
+        # A camera whose stream is not there: lost, and after UNHEALTHY_SECONDS unhealthy.
+        "deadcam": {"settings": {"image": "vigil:camera"}, "restartPolicy": "on-failure",
+                    "env": {"VIDEO_PATH": {"value": "rtsp://127.0.0.1:%d/nothing" % free_port()},
+                            "UNHEALTHY_SECONDS": {"value": "1"}, "RECONNECT_MAX_S": {"value": "0.5"}}}},
     "routes": {"up": "FROM /messages/modules/* INTO $upstream"}}
 path = write(os.path.join(tmp, "health.json"), health_doc)
 r = run("check", path)
@@ -387,6 +391,9 @@ c.expect(listed().get("twin", {}).get("restartCount") == 0, "twin: it was not re
 time.sleep(1)
 c.expect(all(listed().get(n, {}).get("status") == "running" for n in ("probed", "watched")),
          "health: passing checks, both running: %s" % {n: m.get("status") for n, m in listed().items()})
+c.expect(wait_for(lambda: listed().get("deadcam", {}).get("status") == "unhealthy", 20),
+         "health: a camera whose source stays lost is unhealthy: %s" % listed().get("deadcam"))
+c.expect(listed()["deadcam"]["restartCount"] == 0, "health: on-failure leaves the camera to its own reconnecting")
 
 open(os.path.join(tmp, "sick"), "w").close()
 c.expect(wait_for(lambda: listed().get("probed", {}).get("restartCount", 0) >= 1, 20),

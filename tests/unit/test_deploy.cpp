@@ -526,30 +526,20 @@ TEST(HealthCheck, ProbeRunsTheCommandInTheModulesFolderAndEnvironment) {
   std::filesystem::remove(dir + "/sick");
   HealthCheckSpec spec{{"/bin/sh", "-c", "test \"$FLAG\" = on && test ! -e sick"}, 0.05, 5, 0, 2};
   HealthProbe probe("m", spec, {{"FLAG", "on"}}, dir);
+  auto within_10s = [](auto condition) {
+    for (int i = 0; i < 500; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(20)))
+      if (condition()) return true;
+    return false;
+  };
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   EXPECT_TRUE(probe.healthy());
   std::ofstream(dir + "/sick").put('x');
-  bool turned = false;
-  for (int i = 0; i < 200 && !turned; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    turned = !probe.healthy();
-  }
-  EXPECT_TRUE(turned) << "the probe never saw the failing check";
+  EXPECT_TRUE(within_10s([&] { return !probe.healthy(); })) << "the probe never saw the failing check";
   std::filesystem::remove(dir + "/sick");
-  bool back = false;
-  for (int i = 0; i < 200 && !back; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    back = probe.healthy();
-  }
-  EXPECT_TRUE(back);
+  EXPECT_TRUE(within_10s([&] { return probe.healthy(); }));
   // A check that hangs is killed at its timeout and counts as failed.
   HealthProbe hung("m", {{"/bin/sleep", "30"}, 0.05, 0.1, 0, 1}, {}, dir);
-  bool failed = false;
-  for (int i = 0; i < 200 && !failed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    failed = !hung.healthy();
-  }
-  EXPECT_TRUE(failed);
+  EXPECT_TRUE(within_10s([&] { return !hung.healthy(); }));
   const auto t = std::chrono::steady_clock::now();
   hung.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t, std::chrono::seconds(3));
