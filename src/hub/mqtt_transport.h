@@ -6,6 +6,10 @@
 // QoS 1 both ways. The hub's own session is persistent (clean_session false), so the broker keeps what modules
 // send while the hub is away; deliveries to module inputs go through the outbox, so nothing is lost while the
 // broker is down. Duplicates, when they happen, carry the same messageId.
+// A message is routed (and, for $upstream, committed to the outbox) inside the message handler, on libmosquitto's
+// network thread. In threaded mode libmosquitto only queues the PUBACK it owes and that same thread writes it after
+// the handler returns, so a hub that dies before the commit never acknowledged the message: the broker delivers it
+// again to the hub's persistent session.
 #pragma once
 
 #include <memory>
