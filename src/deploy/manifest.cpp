@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "deploy/health_check.h"
+#include "deploy/health_rules.h"
 #include "hub/route.h"
 
 namespace vigil::deploy {

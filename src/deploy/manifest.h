@@ -16,7 +16,7 @@
 //   vigil:alert               the alert module; its desired properties are the alert rules
 //   vigil:exec COMMAND ARGS…  an external program that joins the hub over MQTT (edgeHub topics)
 // From createOptions vigil reads HostConfig.PortBindings (a module's HTTP port) and Healthcheck (Docker's form; see
-// deploy/health_check.h).
+// deploy/health_rules.h).
 // `$upstream` goes to the uplinks named in `$edgeHub` desired "uplinks" (vigil's key; URIs as for --upstream).
 // $VAR and ${VAR} are replaced in module entries, desired properties and uplinks (not in routes, where `$upstream`
 // and `$body` mean themselves; not in `runtime`, which vigil does not use). Keys vigil does not know are reported
@@ -47,7 +47,7 @@ struct PortBinding {
   int host_port = 0;
 };
 
-// A Docker-style health check from createOptions.Healthcheck (deploy/health_check.h reads and runs it).
+// A Docker-style health check from createOptions.Healthcheck (deploy/health_rules.h reads it, deploy/health_check.h runs it).
 struct HealthCheckSpec {
   std::vector<std::string> argv;  // the command; CMD-SHELL becomes /bin/sh -c COMMAND
   double interval_s = 30, timeout_s = 30, start_period_s = 0;
