@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <fstream>
 
-
 #include "alert/rules.h"
 #include "capture/frame_store.h"
 #include "capture/frame_inference.h"
