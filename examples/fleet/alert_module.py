@@ -1,21 +1,30 @@
 #!/usr/bin/python3
 """The fleet example's alert module, in another process and another language: it joins vigil's hub over MQTT with
 edgeHub's topics (the broker address comes from vigil run's environment: VIGIL_MQTT_HOST/PORT, VIGIL_DEVICE_ID,
-VIGIL_MODULE_ID), and sends {"tag", "probability", "site"} on output1 when a prediction's top tag reaches THRESHOLD."""
+VIGIL_MODULE_ID), and sends {"tag", "probability", "site"} on output1 when a prediction's top tag reaches the
+threshold. The threshold is a desired property: it starts from VIGIL_DESIRED_PROPERTIES and follows every change
+published on VIGIL_DESIRED_TOPIC (edit the manifest while vigil runs: no restart)."""
 import json, os
 import paho.mqtt.client as mqtt
 
 device, module = os.environ["VIGIL_DEVICE_ID"], os.environ["VIGIL_MODULE_ID"]
-threshold = float(os.environ.get("THRESHOLD", "0.6"))
+threshold = float(json.loads(os.environ.get("VIGIL_DESIRED_PROPERTIES", "{}")).get("threshold", 0.6))
 client = mqtt.Client(client_id="%s/%s" % (device, module), clean_session=False)  # persistent: nothing missed on restart
 
 
 def on_connect(c, userdata, flags, rc):
     c.subscribe("devices/%s/modules/%s/inputs/#" % (device, module), qos=1)
+    c.subscribe(os.environ["VIGIL_DESIRED_TOPIC"], qos=1)
     print("joined the hub at %s:%s" % (os.environ["VIGIL_MQTT_HOST"], os.environ["VIGIL_MQTT_PORT"]), flush=True)
 
 
 def on_message(c, userdata, msg):
+    global threshold
+    if msg.topic == os.environ["VIGIL_DESIRED_TOPIC"]:
+        desired = json.loads(msg.payload)
+        threshold = float(desired.get("threshold", 0.6))
+        print("threshold %.2f (desired properties version %s)" % (threshold, desired.get("$version")), flush=True)
+        return
     predictions = json.loads(msg.payload).get("predictions", [])
     if not predictions:
         return
