@@ -160,10 +160,18 @@ r = run("list", "--state-dir", state)
 rows = {l.split()[0]: l for l in r.stdout.splitlines()[1:] if l.strip()}
 c.expect(r.stdout.startswith("NAME") and set(rows) == {"alert", "camera", "detector"}, "list: the three modules\n" + r.stdout)
 c.expect(all(" running " in l and " Up " in l for l in rows.values()), "list: all running\n" + r.stdout)
-r = run("explain", "alert", "--state-dir", state, "--json")
-traces = json.loads(r.stdout) if r.returncode == 0 else []
+
+
+def explained():
+    r = run("explain", "alert", "--state-dir", state, "--json")
+    return json.loads(r.stdout) if r.returncode == 0 else []
+
+
+# The traces reach the state folder once a second: the first alert may be in alerts.jsonl before them.
+wait_for(explained, 10)
+traces = explained()
 c.expect(traces and all(t["tag"] == "person" and t["trace"][0]["rule"] for t in traces),
-         "explain: the person decisions with traces: %s %s" % (r.stderr, r.stdout[:300]))
+         "explain: the person decisions with traces: %s" % json.dumps(traces)[:300])
 r = run("logs", "camera", "--state-dir", state, "--tail", "50")
 c.expect(r.returncode == 0 and "live" in r.stdout, "logs camera: its lines:\n" + r.stdout[-500:])
 proc.send_signal(signal.SIGTERM)
