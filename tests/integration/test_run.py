@@ -409,9 +409,10 @@ c.expect(wait_for(lambda: listed().get("probed", {}).get("restartCount", 0) >= 1
 c.expect("unhealthy: 2 failed health checks in a row (last: exit code 1: feeling sick)" in logs("probed"),
          "health: the log says why, with the check's output:\n" + logs("probed")[-600:])
 os.remove(os.path.join(tmp, "sick"))
-time.sleep(1.5)
+c.expect(wait_for(lambda: listed().get("probed", {}).get("status") == "running", 30), "health: probed runs again")
+time.sleep(1.5)  # the state folder is written once a second
 n = listed()["probed"]["restartCount"]
-time.sleep(1.5)
+time.sleep(2)
 c.expect(listed()["probed"]["restartCount"] == n and listed()["probed"]["status"] == "running",
          "health: healthy again, it stays up: %s" % listed()["probed"])
 
