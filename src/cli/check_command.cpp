@@ -118,6 +118,11 @@ int run_check(const CheckOptions& o) {
     if (!m) r.error("model of " + module + " (" + model + ")", m.error().message);
     else r.ok("model of " + module + " (" + model + ": " + std::to_string(m.value()->info().labels.size()) + " labels)");
   };
+  auto check_program = [&](const std::string& what, const std::string& program) {
+    if (!on_path(program, loaded->base_dir))
+      r.error(what, "'" + program + "' is not found (on PATH, or relative to " + loaded->base_dir + ")");
+    else r.ok(what);
+  };
   bool exec = false;
   for (const auto& m : d.modules) {
     const std::string what = "module " + m.name + " (" + m.image + ")";
@@ -166,16 +171,10 @@ int run_check(const CheckOptions& o) {
       }
       case deploy::ModuleKind::Exec:
         exec = true;
-        if (!on_path(m.args[0], loaded->base_dir)) r.error(what, "'" + m.args[0] + "' is not found (on PATH, or relative to " + loaded->base_dir + ")");
-        else r.ok(what);
+        check_program(what, m.args[0]);
         break;
     }
-    if (m.healthcheck) {
-      const std::string& program = m.healthcheck->argv[0];
-      if (!on_path(program, loaded->base_dir))
-        r.error(what + " health check", "'" + program + "' is not found (on PATH, or relative to " + loaded->base_dir + ")");
-      else r.ok(what + " health check");
-    }
+    if (m.healthcheck) check_program(what + " health check", m.healthcheck->argv[0]);
   }
   if (exec && !on_path("mosquitto", "") && !on_path("/usr/sbin/mosquitto", ""))
     r.error("MQTT broker for vigil:exec modules", "mosquitto is not installed: install it, or run with --broker mqtt://host:port");

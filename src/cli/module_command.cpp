@@ -15,9 +15,9 @@
 #include "cli/signals.h"
 #include "core/log.h"
 #include "deploy/load.h"
+#include "deploy/local_modules.h"
 #include "deploy/runtime.h"
 #include "deploy/snapshots.h"
-#include "http/prediction_api.h"
 #include "http/preview_server.h"
 #include "hub/module_link.h"
 
@@ -54,8 +54,7 @@ int run_module(const ModuleOptions& o) {
   auto models = std::make_unique<deploy::ModelCache>(o.device, 2);
   std::unique_ptr<capture::CameraModule> camera;
   std::unique_ptr<http::PreviewServer> preview;
-  std::unique_ptr<http::HttpServer> api;
-  std::shared_ptr<vision::ModelRunner> runner;
+  std::unique_ptr<deploy::ModuleInstance> vision;
   std::unique_ptr<alert::AlertModule> alerts;
   capture::FrameStore frames;  // a camera's recent frames, for the alert module's snapshots
   std::unique_ptr<deploy::SnapshotFolder> snapshots;
@@ -82,16 +81,9 @@ int run_module(const ModuleOptions& o) {
     case deploy::ModuleKind::Vision: {
       auto plan = deploy::vision_plan(*m, ro);
       if (!plan) return fail(plan.error().message);
-      auto r = models->get(plan->model);
-      if (!r) return fail(r.error().message);
-      runner = *r;
-      if (!plan->host.empty()) {
-        api = std::make_unique<http::HttpServer>(http::ServerOptions{});
-        http::add_prediction_api(*api, *runner, metrics, {plan->prediction_key, {}});
-        if (auto s = api->listen(plan->host, plan->port); !s) return fail(s.error().message);
-        api->start();
-        LOG_INFO("module", "[" << o.name << "] Custom Vision API on http://" << plan->host << ":" << api->port() << "/image");
-      }
+      auto started = deploy::start_vision(o.name, *plan, *models, metrics);  // the model, and its HTTP API if bound
+      if (!started) return fail(started.error().message);
+      vision = std::move(*started);
       break;
     }
     case deploy::ModuleKind::Alert: {
@@ -116,7 +108,7 @@ int run_module(const ModuleOptions& o) {
   link.stop();  // first: a send waiting for a broker that is gone gives up, so the camera's thread can end
   if (camera) camera->stop();
   if (preview) preview->stop();
-  if (api) api->stop();
+  if (vision) vision->stop();
   return 0;
 }
 

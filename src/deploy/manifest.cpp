@@ -140,8 +140,14 @@ Result<ModuleSpec> parse_module(const std::string& name, json m, const Variables
   auto settings = m.find("settings");
   if (settings == m.end() || !settings->is_object() || !settings->contains("image"))
     return bad(where + ".settings.image", "missing; write the module's kind, e.g. \"vigil:camera\"");
-  std::set<std::string> settings_known = {"image", "createOptions"};
-  for (int i = 1; i <= 99; ++i) settings_known.insert((i < 10 ? "createOptions0" : "createOptions") + std::to_string(i));
+  // createOptions, createOptions01 … createOptions99: the parts of one long createOptions string, in this order.
+  static const std::vector<std::string> create_option_keys = [] {
+    std::vector<std::string> keys = {"createOptions"};
+    for (int i = 1; i <= 99; ++i) keys.push_back((i < 10 ? "createOptions0" : "createOptions") + std::to_string(i));
+    return keys;
+  }();
+  std::set<std::string> settings_known(create_option_keys.begin(), create_option_keys.end());
+  settings_known.insert("image");
   warn_unknown(*settings, settings_known, where + ".settings", warnings);
   auto image = string_at(*settings, "image", where + ".settings");
   if (!image) return image.error();
@@ -151,8 +157,7 @@ Result<ModuleSpec> parse_module(const std::string& name, json m, const Variables
   spec.kind = *kind;
 
   std::string create_options;
-  for (int i = 0; i <= 99; ++i) {
-    const std::string key = i == 0 ? "createOptions" : (i < 10 ? "createOptions0" : "createOptions") + std::to_string(i);
+  for (const auto& key : create_option_keys) {
     auto part = string_at(*settings, key.c_str(), where + ".settings");
     if (!part) return part.error();
     create_options += *part;

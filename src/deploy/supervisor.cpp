@@ -79,18 +79,14 @@ void Supervisor::tick(Clock::time_point now) {
     Slot& s = *sp;
     if (s.instance) {
       if (auto code = s.instance->exit_code()) {
-        s.instance->stop();
-        s.instance.reset();
+        halt(s);
         on_exit(s, *code, false, now);
-      } else if (restarts_when_unhealthy(s.spec.restart) && !s.instance->healthy()) {
-        LOG_WARN("agent", "[" << s.spec.name << "] is unhealthy; stopping it");
-        s.instance->stop();
-        s.instance.reset();
-        on_exit(s, 0, true, now);
-      }
-      if (s.instance) {
-        const bool healthy = s.instance->healthy();
+      } else if (const bool healthy = s.instance->healthy(); healthy || !restarts_when_unhealthy(s.spec.restart)) {
         s.state.status = healthy ? RuntimeStatus::Running : RuntimeStatus::Unhealthy;
+      } else {
+        LOG_WARN("agent", "[" << s.spec.name << "] is unhealthy; stopping it");
+        halt(s);
+        on_exit(s, 0, true, now);
       }
     } else if (s.state.status == RuntimeStatus::Backoff && now >= s.restart_at) {
       start(s, now);
@@ -104,29 +100,28 @@ void Supervisor::stop_all() {
   stopping_ = true;
   if (watcher_.joinable()) watcher_.join();
   std::lock_guard lock(mutex_);
-  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
-    Slot& s = **it;
-    if (!s.instance) continue;
+  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it)
+    if ((*it)->instance) stop_for_good(**it);  // a failed or backing-off module keeps its status
+}
+
+void Supervisor::halt(Slot& s) {
+  s.instance->stop();
+  s.instance.reset();
+}
+
+void Supervisor::stop_for_good(Slot& s) {
+  if (s.instance) {
     LOG_INFO("agent", "[" << s.spec.name << "] stopping");
-    s.instance->stop();
-    s.instance.reset();
-    s.state.status = RuntimeStatus::Stopped;
+    halt(s);
     s.state.exited_at_ms = unix_now_ms();
   }
+  s.state.status = RuntimeStatus::Stopped;
 }
 
 void Supervisor::stop_kind(const std::string& kind) {
   std::lock_guard lock(mutex_);
-  for (auto& s : slots_) {
-    if (s->state.kind != kind) continue;
-    if (s->instance) {
-      LOG_INFO("agent", "[" << s->spec.name << "] stopping");
-      s->instance->stop();
-      s->instance.reset();
-      s->state.exited_at_ms = unix_now_ms();
-    }
-    s->state.status = RuntimeStatus::Stopped;
-  }
+  for (auto& s : slots_)
+    if (s->state.kind == kind) stop_for_good(*s);
 }
 
 std::vector<ModuleState> Supervisor::states() const {
@@ -147,8 +142,7 @@ Status Supervisor::update_desired(const std::string& module, const nlohmann::jso
     if (s->instance->restarts_for_desired()) {  // at once, not counted as a restart
       LOG_INFO("agent", "[" << module << "] restarting to apply its new desired properties");
       s->spec.desired = desired;
-      s->instance->stop();
-      s->instance.reset();
+      halt(*s);
       start(*s, Clock::now());
       return ok_status();
     }

@@ -77,6 +77,8 @@ class Supervisor {
   };
   void start(Slot& slot, Clock::time_point now);
   void on_exit(Slot& slot, int code, bool unhealthy, Clock::time_point now);
+  void halt(Slot& slot);           // stops its running instance and lets it go
+  void stop_for_good(Slot& slot);  // halt (when running), logged, and status Stopped: not restarted
 
   std::vector<std::unique_ptr<Slot>> slots_;
   ModuleStarter starter_;

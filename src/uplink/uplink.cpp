@@ -45,7 +45,7 @@ class FileUplink : public hub::EndpointSender {
   int fd_ = -1;
 };
 
-// One line per message on stdout: "ALERT <body>" — for a person watching the console.
+// One line per message on stdout, "[module] <body>", for a person watching the console.
 class ConsoleUplink : public hub::EndpointSender {
  public:
   Status send(const Message& m) override {
