@@ -1,5 +1,7 @@
 #include "alert/alert_module.h"
 
+#include <cmath>
+
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/time_util.h"
@@ -12,7 +14,32 @@ AlertModule::AlertModule(ModuleContext& context, AlertRules rules, std::function
   context_.metrics().describe("vigil_alert_predictions_total", "counter", "Predictions the alert module evaluated");
   context_.metrics().describe("vigil_alert_alerts_total", "counter", "Alerts sent, by tag");
   context_.metrics().describe("vigil_alert_bad_input_total", "counter", "Input messages that were not predictions");
+  context_.metrics().describe("vigil_objects_total", "counter", "Tracked objects the alert module has seen, by camera and tag");
+  context_.metrics().describe("vigil_line_crossings_total", "counter", "Line crossings that alerted, by camera, line and direction");
 }
+
+namespace {
+
+// The frame's own time (captureTime), so that a replay at any speed decides as the live camera did; the clock
+// only for messages without one.
+AlertModule::Clock::time_point frame_time(const Message& in, const std::function<AlertModule::Clock::time_point()>& now) {
+  if (auto c = in.properties.find("captureTime"); c != in.properties.end())
+    if (auto t = parse_utc_iso(c->second)) return *t;
+  return now();
+}
+
+std::uint64_t frame_number(const Message& in) {
+  auto f = in.properties.find("frameNumber");
+  if (f == in.properties.end()) return 0;
+  std::uint64_t n = 0;
+  for (char ch : f->second) {
+    if (ch < '0' || ch > '9') return 0;
+    n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  return n;
+}
+
+}  // namespace
 
 void AlertModule::on_message(const Message& in) {
   auto prediction = vision::parse_prediction_envelope(in.body);
@@ -24,55 +51,95 @@ void AlertModule::on_message(const Message& in) {
   }
   auto camera = in.properties.find("camera");
   const std::string cam = camera != in.properties.end() ? camera->second : in.system.connection_module_id;
-  auto capture = in.properties.find("captureTime");
-  auto frame = in.properties.find("frameNumber");
-  const auto now = now_();
+  const auto when = frame_time(in, now_);
+  const std::uint64_t frame = frame_number(in);
   std::vector<Decision> decisions;
   bool snapshot = false;
   {
     std::lock_guard lock(mutex_);
-    decisions = engine_.evaluate(cam, *prediction, now);
+    decisions = engine_.evaluate(cam, *prediction, when, frame);
     snapshot = engine_.rules().snapshot;
+    remember_input(cam, frame, in, *prediction);
     for (const auto& d : decisions) {
       nlohmann::json j = decision_to_json(d);
-      j["time"] = format_utc_iso(now, 3) + "Z";
+      j["time"] = format_utc_iso(when, 3) + "Z";
       j["messageId"] = in.system.message_id;
+      if (frame) j["frameNumber"] = frame;
       recent_.push_front(std::move(j));
       if (recent_.size() > 100) recent_.pop_back();
     }
+    for (const auto& [key, n] : engine_.objects_total())
+      context_.metrics().set("vigil_objects_total", {{"camera", key.first}, {"tag", key.second}}, static_cast<double>(n));
   }
   context_.metrics().inc("vigil_alert_predictions_total");
-  for (const auto& d : decisions) {
-    if (!d.alert) continue;
-    nlohmann::ordered_json body;
-    body["tag"] = d.tag;
-    body["probability"] = vision::round8(d.probability);
-    body["camera"] = cam;
-    if (capture != in.properties.end()) body["captureTime"] = capture->second;
-    Message out = make_json_message("", now);
-    body["alertId"] = out.system.message_id;
-    if (frame != in.properties.end()) {
-      body["frameNumber"] = frame->second;
-      out.properties["frameNumber"] = frame->second;
-    }
-    if (d.box)
-      body["box"] = {{"left", vision::round8(d.box->left)}, {"top", vision::round8(d.box->top)},
-                     {"width", vision::round8(d.box->width)}, {"height", vision::round8(d.box->height)}};
-    if (snapshot && snapshotter_) {
-      const std::string path = snapshotter_(in, *prediction, out.system.message_id);
-      if (!path.empty()) {
-        body["snapshot"] = path;
-        out.properties["snapshot"] = path;
-      }
-    }
-    out.body = json_text(body);
-    out.system.correlation_id = in.system.message_id;
-    out.properties["camera"] = cam;
-    out.properties["tag"] = d.tag;
-    context_.metrics().inc("vigil_alert_alerts_total", {{"tag", d.tag}});
-    LOG_INFO("alert", "[" << context_.module_id() << "] ALERT " << d.tag << " " << d.probability << " on " << cam);
-    context_.send("output1", std::move(out));
+  for (const auto& d : decisions)
+    if (d.alert) send_alert(d, in, *prediction, cam, snapshot);
+}
+
+void AlertModule::remember_input(const std::string& camera, std::uint64_t frame, const Message& in,
+                                 const vision::Prediction& p) {
+  if (frame == 0) return;
+  auto& q = inputs_[camera];
+  q.push_back({frame, in, p});
+  while (q.size() > 64) q.pop_front();
+}
+
+// The input that carried `frame` (for an object's best frame), or the one at hand.
+std::pair<Message, vision::Prediction> AlertModule::input_for(const std::string& camera, std::uint64_t frame,
+                                                              const Message& in, const vision::Prediction& p) const {
+  std::lock_guard lock(mutex_);
+  if (frame != 0)
+    if (auto it = inputs_.find(camera); it != inputs_.end())
+      for (const auto& r : it->second)
+        if (r.frame == frame) return {r.message, r.prediction};
+  return {in, p};
+}
+
+void AlertModule::send_alert(const Decision& d, const Message& in, const vision::Prediction& p, const std::string& cam,
+                             bool snapshot) {
+  const auto [source, shown] = input_for(cam, d.frame, in, p);
+  auto capture = source.properties.find("captureTime");
+  auto frame = source.properties.find("frameNumber");
+  nlohmann::ordered_json body;
+  body["tag"] = d.tag;
+  body["probability"] = vision::round8(d.probability);
+  body["camera"] = cam;
+  if (!d.event.empty()) body["event"] = d.event;
+  if (!d.object_id.empty()) body["objectId"] = d.object_id;
+  if (!d.line.empty()) body["line"] = d.line, body["direction"] = d.direction;
+  if (!d.zone.empty()) body["zone"] = d.zone;
+  if (d.event == "loitering" || d.event == "ended") body["seconds"] = std::round(d.seconds * 100) / 100;
+  if (capture != source.properties.end()) body["captureTime"] = capture->second;
+  Message out = make_json_message("", now_());
+  body["alertId"] = out.system.message_id;
+  if (frame != source.properties.end()) {
+    body["frameNumber"] = frame->second;
+    out.properties["frameNumber"] = frame->second;
   }
+  if (d.box)
+    body["box"] = {{"left", vision::round8(d.box->left)}, {"top", vision::round8(d.box->top)},
+                   {"width", vision::round8(d.box->width)}, {"height", vision::round8(d.box->height)}};
+  if (snapshot && snapshotter_ && d.event != "ended") {
+    const std::string path = snapshotter_(source, shown, out.system.message_id);
+    if (!path.empty()) {
+      body["snapshot"] = path;
+      out.properties["snapshot"] = path;
+    }
+  }
+  out.body = json_text(body);
+  out.system.correlation_id = in.system.message_id;
+  out.properties["camera"] = cam;
+  out.properties["tag"] = d.tag;
+  if (!d.event.empty()) out.properties["event"] = d.event;
+  auto& m = context_.metrics();
+  m.inc("vigil_alert_alerts_total", {{"tag", d.tag}});
+  if (d.event == "crossed")
+    m.inc("vigil_line_crossings_total", {{"camera", cam}, {"line", d.line}, {"direction", d.direction}});
+  LOG_INFO("alert", "[" << context_.module_id() << "] ALERT " << d.tag << " " << d.probability << " on " << cam
+                        << (d.event.empty() ? "" : " " + d.event + " " + d.object_id)
+                        << (d.line.empty() ? "" : " line " + d.line + " " + d.direction)
+                        << (d.zone.empty() ? "" : " zone " + d.zone));
+  context_.send("output1", std::move(out));
 }
 
 Status AlertModule::update_rules(const nlohmann::json& patch) { return apply_rules(patch, false); }

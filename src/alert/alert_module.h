@@ -1,13 +1,17 @@
 // AlertModule: the tutorial's alert module and more. It takes prediction messages on input1 (the Custom Vision
-// envelope, as the camera sends it), runs them through the AlertEngine (alert/rules.h), and sends each alert on
-// output1: {"tag": "Apple", "probability": 0.93, "camera": "front", "captureTime": "…", "alertId": "…"} with a fresh
-// messageId and the prediction's messageId as correlationId (the tutorial's consumers read only "tag").
+// envelope, as the camera sends it), runs them through the AlertEngine (alert/rules.h) at the frame's own time
+// (its captureTime property), and sends each alert on output1: {"tag": "Apple", "probability": 0.93, "camera":
+// "front", "captureTime": "…", "alertId": "…"} with a fresh messageId and the prediction's messageId as
+// correlationId (the tutorial's consumers read only "tag"). Per-object alerts add "event" (detected, crossed,
+// loitering, ended), "objectId", and "line"/"direction", "zone", "seconds" as they apply; a "detected" alert shows
+// the object's best frame of its first second (the last 64 inputs per camera are kept for that).
 // Rules change at run time with update_rules(): the JSON is validated first and applied at once; an invalid update
 // is refused with a message and the old rules stay. The last 100 decisions, with their traces, are kept for
 // explain(). Thread-safe: on_message() is called by the hub's delivery thread, the rest from any thread.
 #pragma once
 
 #include <deque>
+#include <map>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +39,17 @@ class AlertModule {
 
  private:
   Status apply_rules(const nlohmann::json& j, bool whole);
+  void remember_input(const std::string& camera, std::uint64_t frame, const Message& in, const vision::Prediction& p);
+  std::pair<Message, vision::Prediction> input_for(const std::string& camera, std::uint64_t frame, const Message& in,
+                                                   const vision::Prediction& p) const;
+  void send_alert(const Decision& d, const Message& in, const vision::Prediction& p, const std::string& camera,
+                  bool snapshot);
+
+  struct Input {
+    std::uint64_t frame = 0;
+    Message message;
+    vision::Prediction prediction;
+  };
 
   ModuleContext& context_;
   std::function<Clock::time_point()> now_;
@@ -42,6 +57,7 @@ class AlertModule {
   mutable std::mutex mutex_;
   AlertEngine engine_;
   std::deque<nlohmann::json> recent_;
+  std::map<std::string, std::deque<Input>> inputs_;  // per camera, the last 64
 };
 
 }  // namespace vigil::alert

@@ -54,6 +54,13 @@ CameraModule::CameraModule(ModuleContext& context, CameraSettings settings, Sour
     mo.recheck_s = settings_.motion_recheck_s;
     gate_ = std::make_unique<MotionGate>(mo);
   }
+  if (settings_.track && inference_) {
+    track::TrackerOptions to;
+    to.confirm_hits = settings_.track_confirm_hits;
+    to.max_age_s = settings_.track_max_age_s;
+    to.match_iou = settings_.track_match_iou;
+    tracking_ = std::make_unique<ObjectTracking>(id_, to);
+  }
   CaptureOptions co;
   co.kind = spec_.kind;
   co.realtime = settings_.realtime;
@@ -127,7 +134,7 @@ void CameraModule::process(const Frame& frame) {
   bool infer = inference_ != nullptr;
   const char* gate_reason = "";
   if (infer && gate_) {
-    const MotionVerdict v = gate_->check(input, t0);
+    const MotionVerdict v = gate_->check(input, frame.captured_steady);
     gate_reason = v.reason;
     if (!v.infer) {
       skipped_.fetch_add(1);
@@ -148,7 +155,8 @@ void CameraModule::process(const Frame& frame) {
       inferred_.fetch_add(1);
       infer_ms_ = r->infer_ms;
       fresh = true;
-      if (!r->prediction.tags.empty() || settings_.send_empty) {
+      const bool tracked = tracking_ && tracking_->apply(r->prediction, r->json, frame.captured);
+      if (!r->prediction.tags.empty() || tracked || settings_.send_empty) {
         Message m = make_json_message(std::move(r->json), std::chrono::system_clock::now());
         m.properties["camera"] = id_;
         m.properties["frameNumber"] = std::to_string(frame.number);
@@ -213,6 +221,16 @@ void CameraModule::refresh_status() {
   view_->set_status(std::move(s));
 }
 
+bool CameraModule::due(Clock::time_point frame_time, std::chrono::duration<double> interval) {
+  if (interval.count() <= 0) return true;
+  const auto step = std::chrono::duration_cast<Clock::duration>(interval);
+  // A grid of due times in frame time (1 ms early counts: frame times are rounded), so 5 of a 30 fps camera's
+  // frames a second are taken, not every 7th; after a gap the grid starts again at the frame.
+  if (next_due_ != Clock::time_point{} && frame_time + std::chrono::milliseconds(1) < next_due_) return false;
+  next_due_ = next_due_ == Clock::time_point{} || frame_time - next_due_ > step ? frame_time + step : next_due_ + step;
+  return true;
+}
+
 void CameraModule::run() {
   std::uint64_t last = 0;
   auto last_refresh = Clock::now();
@@ -224,10 +242,9 @@ void CameraModule::run() {
     const auto now = Clock::now();
     if (frame) {
       last = frame->number;
-      if (min_interval.count() > 0 && last_processed_ != Clock::time_point{} && now - last_processed_ < min_interval) {
+      if (!due(frame->captured_steady, min_interval)) {
         rate_dropped_.fetch_add(1);
       } else {
-        last_processed_ = now;
         process(*frame);
         ++fps_window_frames_;
       }

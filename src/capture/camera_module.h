@@ -7,8 +7,10 @@
 //   capture thread: source.read ─▶ [newest frame] ─▶ processing thread: prepare ─▶ gate ─▶ infer ─▶ output1
 //                                                                                       └─▶ CameraView
 //
-// output1 message: body = the prediction envelope; contentType application/json, contentEncoding utf-8;
-// properties camera, frameNumber, captureTime (ISO 8601 UTC), source.
+// output1 message: body = the prediction envelope (with objectId per tracked box and endedObjects when objects
+// left: object_tracking.h); contentType application/json, contentEncoding utf-8; properties camera, frameNumber,
+// captureTime (the frame's time, ISO 8601 UTC), source. A frame is sent when it has tags, when objects left at it,
+// or always with SEND_EMPTY. Rate (MAX_FPS) and motion gate decisions use the frame's time (capture_loop.h).
 // health message:  {"camera","state","previous","reason","source","time"} on every change of state.
 #pragma once
 
@@ -22,6 +24,7 @@
 #include "capture/capture_loop.h"
 #include "capture/frame_inference.h"
 #include "capture/motion_gate.h"
+#include "capture/object_tracking.h"
 #include "core/module_context.h"
 #include "vision/model_runner.h"
 
@@ -67,6 +70,7 @@ class CameraModule {
   void on_health(const HealthChange& change);
   void process(const Frame& frame);
   void refresh_status();
+  bool due(std::chrono::steady_clock::time_point frame_time, std::chrono::duration<double> interval);  // MAX_FPS
 
   ModuleContext& context_;
   const CameraSettings settings_;
@@ -75,6 +79,7 @@ class CameraModule {
   std::unique_ptr<FrameInference> inference_;
   FrameObserver frame_observer_;
   std::unique_ptr<MotionGate> gate_;
+  std::unique_ptr<ObjectTracking> tracking_;  // detectors with TRACK on
   std::unique_ptr<CaptureLoop> capture_;
   std::shared_ptr<CameraView> view_;
   std::thread thread_;
@@ -84,7 +89,8 @@ class CameraModule {
   std::optional<vision::Prediction> last_prediction_;  // processing thread only
   std::string last_error_;                               // processing thread only
   double fps_ = 0, infer_ms_ = 0;                        // processing thread only
-  std::chrono::steady_clock::time_point fps_window_start_{}, last_processed_{};
+  std::chrono::steady_clock::time_point fps_window_start_{};  // wall time
+  std::chrono::steady_clock::time_point next_due_{};          // MAX_FPS, frame time
   std::uint64_t fps_window_frames_ = 0;
 };
 

@@ -124,6 +124,18 @@ const std::vector<Setting>& settings() {
        double_field(&CameraSettings::capture_fps, 0, 1000, "frames per second from 0 to 1000")},
       {{"ENDPOINT_TIMEOUT_MS", "5000", "time allowed for one HTTP prediction request"},
        int_field(&CameraSettings::endpoint_timeout_ms, 100, 600000)},
+      {{"TRACK", "true",
+        "detectors: follow each object from frame to frame and give it an objectId (camera-N) in output1; "
+        "classifiers are not tracked"},
+       bool_field(&CameraSettings::track)},
+      {{"TRACK_CONFIRM_HITS", "3", "frames in a row an object must be seen before it gets its objectId"},
+       int_field(&CameraSettings::track_confirm_hits, 1, 100)},
+      {{"TRACK_MAX_AGE_S", "2", "an object not seen for this long (video time, seconds) has left; shorter gaps "
+                                "(occlusions, missed detections) keep its id"},
+       double_field(&CameraSettings::track_max_age_s, 0.05, 3600, "seconds from 0.05 to 3600")},
+      {{"TRACK_MATCH_IOU", "0.3", "least overlap (IoU) of an object's predicted box with a new box to be the same "
+                                  "object"},
+       double_field(&CameraSettings::track_match_iou, 0.01, 1, "a fraction from 0.01 to 1")},
   };
   return table;
 }

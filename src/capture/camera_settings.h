@@ -39,6 +39,11 @@ struct CameraSettings {
   int capture_width = 0, capture_height = 0;  // requested device resolution (V4L2)
   double capture_fps = 0;                     // requested device frame rate; folder frame rate
   int endpoint_timeout_ms = 5000;
+  // Object tracking (detectors only; capture/object_tracking.h).
+  bool track = true;                // give each detected object an objectId that lasts while it is in view
+  int track_confirm_hits = 3;       // frames in a row before an object gets its id
+  double track_max_age_s = 2;       // an object unseen this long (frame time) has left
+  double track_match_iou = 0.3;     // least overlap between an object's predicted box and a new box
 };
 
 struct SettingDoc {

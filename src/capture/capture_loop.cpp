@@ -39,6 +39,25 @@ bool CaptureLoop::sleep_for(double seconds) {
   return !changed_.wait_for(lock, std::chrono::duration<double>(seconds), [this] { return stopping_; });
 }
 
+void CaptureLoop::stamp(Frame& f) {
+  const auto wall = std::chrono::system_clock::now();
+  const auto steady = Clock::now();
+  const double fps = is_live(options_.kind) ? 0 : source_->native_fps();
+  if (fps <= 0) {  // a live source: the frame's time is when it arrived
+    f.captured = wall;
+    f.captured_steady = steady;
+    return;
+  }
+  // A file or folder: its own timeline, from when its first frame was read, however fast it is read.
+  if (f.number == 1) {
+    origin_wall_ = wall;
+    origin_steady_ = steady;
+  }
+  const auto offset = std::chrono::duration<double>(static_cast<double>(f.number - 1) / fps);
+  f.captured = origin_wall_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset);
+  f.captured_steady = origin_steady_ + std::chrono::duration_cast<Clock::duration>(offset);
+}
+
 void CaptureLoop::publish(cv::Mat image) {
   const bool lossless = !is_live(options_.kind) && !options_.realtime;
   std::unique_lock lock(mutex_);
@@ -48,8 +67,7 @@ void CaptureLoop::publish(cv::Mat image) {
   Frame f;
   f.image = std::move(image);
   f.number = captured_.fetch_add(1) + 1;
-  f.captured = std::chrono::system_clock::now();
-  f.captured_steady = Clock::now();
+  stamp(f);
   slot_ = std::move(f);
   taken_ = false;
   lock.unlock();

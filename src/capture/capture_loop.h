@@ -24,6 +24,10 @@
 
 namespace vigil::capture {
 
+// A frame's time: for live sources (devices, streams) when it arrived; for files and folders the time of the
+// first frame plus its place in the file (number / the file's frame rate), so that every decision taken on frame
+// times (MAX_FPS, the motion gate, tracking, the alert rules) is the same whether the file is read at its own
+// rate or as fast as possible.
 struct Frame {
   cv::Mat image;  // BGR
   std::uint64_t number = 0;  // 1, 2, … since start
@@ -69,6 +73,7 @@ class CaptureLoop {
  private:
   void run();
   void publish(cv::Mat image);
+  void stamp(Frame& f);  // the frame's time (see Frame)
   bool sleep_for(double seconds);  // false when stopped meanwhile
   void report(std::optional<HealthChange> change);
 
@@ -80,6 +85,8 @@ class CaptureLoop {
   mutable std::mutex mutex_;  // guards slot_, taken_, stopping_
   std::condition_variable changed_;
   std::optional<Frame> slot_;
+  std::chrono::system_clock::time_point origin_wall_;   // a file's first frame (capture thread, under mutex_)
+  std::chrono::steady_clock::time_point origin_steady_;
   bool taken_ = true;
   bool stopping_ = false;
 

@@ -27,7 +27,9 @@ void label(cv::Mat& img, const std::string& text, cv::Point at, const cv::Scalar
 
 std::string tag_text(const TagScore& t) {
   char buf[128];
-  std::snprintf(buf, sizeof buf, "%s %.0f%%", t.tag.c_str(), t.probability * 100.0);
+  const auto dash = t.object_id.rfind('-');
+  const std::string id = t.object_id.empty() ? "" : " #" + t.object_id.substr(dash == std::string::npos ? 0 : dash + 1);
+  std::snprintf(buf, sizeof buf, "%s%s %.0f%%", t.tag.c_str(), id.c_str(), t.probability * 100.0);
   return buf;
 }
 

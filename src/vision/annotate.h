@@ -1,5 +1,5 @@
 // Draws a prediction onto a frame for people to look at (the preview page, alert snapshots): a box with
-// its tag and probability for each detection at or above `min_probability`, or the top tags of a
+// its tag, object number (#17 for driveway-17) and probability for each detection at or above `min_probability`, or the top tags of a
 // classification in the top-left corner, and an optional caption line along the bottom.
 #pragma once
 

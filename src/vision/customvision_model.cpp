@@ -53,7 +53,7 @@ class CustomVisionModel final : public Model {
       const cv::Mat& out = raw.at(0);
       const auto* v = out.ptr<float>();
       for (std::size_t i = 0; i < info_.labels.size() && i < out.total(); ++i)
-        p.tags.push_back({info_.labels[i], static_cast<int>(i), v[i], std::nullopt});
+        p.tags.push_back({info_.labels[i], static_cast<int>(i), v[i], std::nullopt, {}});
       return p;
     }
     std::vector<Detection> dets;

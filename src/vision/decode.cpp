@@ -93,7 +93,7 @@ std::vector<TagScore> label_detections(std::vector<Detection> dets, const std::v
   std::vector<TagScore> out;
   for (const auto& d : nms(std::move(dets), params.nms_iou, params.class_agnostic, params.max_detections)) {
     if (d.cls < 0 || static_cast<std::size_t>(d.cls) >= labels.size()) continue;
-    out.push_back({labels[static_cast<std::size_t>(d.cls)], d.cls, d.score, d.box});
+    out.push_back({labels[static_cast<std::size_t>(d.cls)], d.cls, d.score, d.box, {}});
   }
   return out;
 }

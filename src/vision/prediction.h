@@ -18,6 +18,7 @@ struct TagScore {
   int index = 0;          // label index in the model's label list
   float probability = 0;  // 0..1
   std::optional<Box> box; // detectors only
+  std::string object_id;  // detectors with tracking: the object this box belongs to ("driveway-17"), or ""
 };
 
 enum class Task { Classification, Detection };
@@ -25,6 +26,7 @@ enum class Task { Classification, Detection };
 struct Prediction {
   Task task = Task::Classification;
   std::vector<TagScore> tags;  // classification: label order; detection: by descending probability
+  std::vector<std::string> ended_objects;  // tracking: objects that left the view at this frame
 };
 
 }  // namespace vigil::vision

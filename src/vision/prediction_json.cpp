@@ -28,6 +28,7 @@ std::string prediction_envelope(const Prediction& p, std::chrono::system_clock::
       const Box b = t.box.value_or(Box{});
       e["boundingBox"] = {{"left", round8(b.left)}, {"top", round8(b.top)},
                           {"width", round8(b.width)}, {"height", round8(b.height)}};
+      if (!t.object_id.empty()) e["objectId"] = t.object_id;
     }
     preds.push_back(std::move(e));
   }
@@ -37,6 +38,7 @@ std::string prediction_envelope(const Prediction& p, std::chrono::system_clock::
   doc["iteration"] = "";
   doc["created"] = format_utc_iso(created, 6) + "Z";
   doc["predictions"] = std::move(preds);
+  if (!p.ended_objects.empty()) doc["endedObjects"] = p.ended_objects;
   return doc.dump();
 }
 
@@ -44,13 +46,16 @@ Result<Prediction> parse_prediction_envelope(const std::string& text) {
   const auto doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded()) return make_error(ErrorCode::InvalidArgument, "the answer is not JSON");
   const nlohmann::json* preds = &doc;
+  Prediction out;
   if (doc.is_object()) {
     auto it = doc.find("predictions");
     if (it == doc.end()) return make_error(ErrorCode::InvalidArgument, "the answer has no 'predictions' array");
     preds = &*it;
+    if (auto ended = doc.find("endedObjects"); ended != doc.end() && ended->is_array())
+      for (const auto& id : *ended)
+        if (id.is_string()) out.ended_objects.push_back(id.get<std::string>());
   }
   if (!preds->is_array()) return make_error(ErrorCode::InvalidArgument, "'predictions' is not an array");
-  Prediction out;
   for (const auto& e : *preds) {
     if (!e.is_object() || !e.contains("tagName") || !e["tagName"].is_string() || !e.contains("probability") ||
         !e["probability"].is_number())
@@ -68,6 +73,7 @@ Result<Prediction> parse_prediction_envelope(const std::string& text) {
       t.box = box;
       out.task = Task::Detection;
     }
+    if (auto id = e.find("objectId"); id != e.end() && id->is_string()) t.object_id = id->get<std::string>();
     out.tags.push_back(std::move(t));
   }
   return out;

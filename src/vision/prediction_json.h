@@ -2,6 +2,8 @@
 //   {"id":"","project":"","iteration":"","created":"2026-11-25T12:00:00.123456Z","predictions":[...]}
 // Classification: every label with probability > 1e-8 (rounded to 8 decimals), label order, tagId "",
 // boundingBox null. Detection: by descending probability, tagId = label index, normalised boundingBox.
+// vigil's tracker adds "objectId" next to a detection's boundingBox and, when objects left the view at this frame,
+// "endedObjects": [ids] to the envelope; Custom Vision clients ignore both.
 // One difference, on purpose: `created` ends in "Z" (it is UTC), as the cloud API writes it.
 #pragma once
 

@@ -17,14 +17,14 @@ vision::Prediction classify(std::vector<std::pair<std::string, float>> tags) {
   vision::Prediction p;
   p.task = vision::Task::Classification;
   int i = 0;
-  for (auto& [t, prob] : tags) p.tags.push_back({t, i++, prob, std::nullopt});
+  for (auto& [t, prob] : tags) p.tags.push_back({t, i++, prob, std::nullopt, {}});
   return p;
 }
 
 vision::Prediction detect(std::vector<std::tuple<std::string, float, vision::Box>> boxes) {
   vision::Prediction p;
   p.task = vision::Task::Detection;
-  for (auto& [t, prob, b] : boxes) p.tags.push_back({t, 0, prob, b});
+  for (auto& [t, prob, b] : boxes) p.tags.push_back({t, 0, prob, b, {}});
   return p;
 }
 
