@@ -8,7 +8,7 @@
 namespace vigil::alert {
 namespace {
 
-constexpr double kBestFrameWindowS = 1.0;  // the snapshot is the object's best frame in this long after first seen
+constexpr double kBestFrameWindowS = 1.0 - 1e-6;  // the snapshot is the object's best frame in its first second
 constexpr double kMovedForS = 1.0;         // a quiet object must be away from its first place this long
 constexpr double kSpotIou = 0.5;           // a new object this much over a remembered still spot is that object
 constexpr double kSpotMemoryS = 3600;
@@ -66,7 +66,7 @@ void ObjectEngine::follow(const AlertRules& rules, Object& o, const vision::TagS
   const double then = now_s - rules.stationary_s;
   while (o.path.size() > 1 && o.path[1].first <= then) o.path.pop_front();
   o.stationary = o.path.front().first <= then && track::iou(o.path.front().second, o.box) >= rules.stationary_iou;
-  if (o.phase != Phase::Alerted && now_s - o.first_s <= kBestFrameWindowS && t.probability > o.best_score) {
+  if (o.phase != Phase::Alerted && now_s - o.first_s < kBestFrameWindowS && t.probability > o.best_score) {
     o.best_score = t.probability;
     o.best_box = o.box;
     o.best_frame = frame;
@@ -181,7 +181,7 @@ std::vector<Decision> ObjectEngine::evaluate(const AlertRules& rules, const std:
     c.start_s = -1;
   }
   if (c.start_s < 0) c.start_s = now_s;
-  c.last_frame = std::max(c.last_frame, frame);
+  if (frame != 0) c.last_frame = frame;
 
   std::vector<Decision> out;
   for (const auto& t : p.tags) {
