@@ -116,11 +116,15 @@ void AlertModule::send_alert(const Decision& d, const Message& in, const vision:
     body["frameNumber"] = frame->second;
     out.properties["frameNumber"] = frame->second;
   }
+  if (const auto decided = frame_number(in); d.frame != 0 && decided != d.frame) body["decidedFrame"] = decided;
   if (d.box)
     body["box"] = {{"left", vision::round8(d.box->left)}, {"top", vision::round8(d.box->top)},
                    {"width", vision::round8(d.box->width)}, {"height", vision::round8(d.box->height)}};
   if (snapshot && snapshotter_ && d.event != "ended") {
-    const std::string path = snapshotter_(source, shown, out.system.message_id);
+    const vision::Overlay drawn = overlay();
+    std::string path = snapshotter_(source, shown, drawn, out.system.message_id);
+    if (path.empty() && frame_number(source) != frame_number(in))
+      path = snapshotter_(in, p, drawn, out.system.message_id);  // the best frame is no longer held: the current one
     if (!path.empty()) {
       body["snapshot"] = path;
       out.properties["snapshot"] = path;
@@ -163,6 +167,11 @@ nlohmann::json AlertModule::explain(std::size_t last) const {
   nlohmann::json out = nlohmann::json::array();
   for (std::size_t i = 0; i < recent_.size() && i < last; ++i) out.push_back(recent_[i]);
   return out;
+}
+
+vision::Overlay AlertModule::overlay() const {
+  std::lock_guard lock(mutex_);
+  return overlay_of(engine_.rules());
 }
 
 AlertRules AlertModule::rules() const {

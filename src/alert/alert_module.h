@@ -28,7 +28,8 @@ class AlertModule {
 
   // Before the first message: stores the frame behind an alert (boxes drawn) and returns where, or "" when the
   // frame is not at hand. Used when the rules ask for snapshots.
-  using Snapshotter = std::function<std::string(const Message& prediction, const vision::Prediction& p, const std::string& alert_id)>;
+  using Snapshotter = std::function<std::string(const Message& prediction, const vision::Prediction& p,
+                                                const vision::Overlay& overlay, const std::string& alert_id)>;
   void set_snapshotter(Snapshotter s) { snapshotter_ = std::move(s); }
 
   void on_message(const Message& prediction);
@@ -36,6 +37,7 @@ class AlertModule {
   Status replace_rules(const nlohmann::json& rules);  // a whole rule set: keys left out take their defaults
   nlohmann::json explain(std::size_t last = 20) const;  // newest first
   AlertRules rules() const;
+  vision::Overlay overlay() const;  // the rules' zones and lines, for previews
 
  private:
   Status apply_rules(const nlohmann::json& j, bool whole);

@@ -70,6 +70,18 @@ std::optional<TraceStep> active_hours_step(const AlertRules& rules, std::chrono:
   return TraceStep{"activeHours", ok, buf};
 }
 
+vision::Overlay overlay_of(const AlertRules& rules) {
+  vision::Overlay out;
+  auto shape = [](const std::string& name, const std::vector<Point>& points, bool closed) {
+    vision::Shape s{name, {}, closed};
+    for (const auto& p : points) s.points.emplace_back(static_cast<float>(p.x), static_cast<float>(p.y));
+    return s;
+  };
+  for (const auto& z : rules.zones) out.push_back(shape(z.name, z.points, true));
+  for (const auto& l : rules.lines) out.push_back(shape(l.name, l.points, false));
+  return out;
+}
+
 struct AlertEngine::Candidate {
   vision::TagScore score;
   std::vector<TraceStep> trace;

@@ -26,6 +26,7 @@
 
 #include "alert/geometry.h"
 #include "core/result.h"
+#include "vision/annotate.h"
 #include "vision/prediction.h"
 
 namespace vigil::alert {
@@ -99,6 +100,9 @@ bool box_qualifies(const AlertRules& rules, const vision::Box& box, std::vector<
 // activeHours at `now`: nullopt when the rule is off, else the step (passed or not).
 std::optional<TraceStep> active_hours_step(const AlertRules& rules, std::chrono::system_clock::time_point now);
 Point foot_of(const vision::Box& box);  // bottom centre: where an object stands
+
+// The zones and lines to draw on previews and snapshots.
+vision::Overlay overlay_of(const AlertRules& rules);
 
 class ObjectEngine;
 

@@ -181,6 +181,7 @@ void CameraModule::process(const Frame& frame) {
   }
   if (settings_.show_video) {
     cv::Mat shown = frame.image.clone();
+    if (overlay_source_) vision::draw_overlay(shown, overlay_source_());
     if (last_prediction_) vision::draw_prediction(shown, *last_prediction_);
     char caption[160];
     std::snprintf(caption, sizeof caption, "%s  #%llu  %.1f fps%s", id_.c_str(),

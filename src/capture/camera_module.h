@@ -26,6 +26,7 @@
 #include "capture/motion_gate.h"
 #include "capture/object_tracking.h"
 #include "core/module_context.h"
+#include "vision/annotate.h"
 #include "vision/model_runner.h"
 
 namespace vigil::capture {
@@ -47,6 +48,9 @@ class CameraModule {
   // (the alert snapshots' frame store).
   using FrameObserver = std::function<void(const std::string& camera, std::uint64_t frame, const cv::Mat& image)>;
   void set_frame_observer(FrameObserver observer) { frame_observer_ = std::move(observer); }
+  // Before start(): what to draw under the boxes on the preview (the alert rules' zones and lines).
+  using OverlaySource = std::function<vision::Overlay()>;
+  void set_overlay_source(OverlaySource source) { overlay_source_ = std::move(source); }
 
   void start();
   void stop();  // any thread; returns when both threads have ended
@@ -78,6 +82,7 @@ class CameraModule {
   const std::string id_;
   std::unique_ptr<FrameInference> inference_;
   FrameObserver frame_observer_;
+  OverlaySource overlay_source_;
   std::unique_ptr<MotionGate> gate_;
   std::unique_ptr<ObjectTracking> tracking_;  // detectors with TRACK on
   std::unique_ptr<CaptureLoop> capture_;

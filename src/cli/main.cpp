@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_route_command(app, run);
   vigil::cli::add_hub_command(app, run);
   vigil::cli::add_run_command(app, run);
+  vigil::cli::add_replay_command(app, run);
   vigil::cli::add_ops_commands(app, run);
   vigil::cli::add_check_command(app, run);
   vigil::cli::add_module_command(app, run);

@@ -91,9 +91,10 @@ int run_module(const ModuleOptions& o) {
       if (!rules) return fail("the alert rules of " + o.name + ": " + rules.error().message);
       alerts = std::make_unique<alert::AlertModule>(link, *rules);
       snapshots = std::make_unique<deploy::SnapshotFolder>(o.state_dir + "/snapshots");
-      alerts->set_snapshotter([&](const Message& in, const vision::Prediction& p, const std::string& id) {
+      alerts->set_snapshotter([&](const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
+                                  const std::string& id) {
         auto frame = deploy::fetch_frame(link, in);  // from the camera's process
-        return frame ? snapshots->save(*frame, p, id) : std::string();
+        return frame ? snapshots->save(*frame, p, overlay, id) : std::string();
       });
       link.on_input([&](const Message& in) { alerts->on_message(in); });
       break;

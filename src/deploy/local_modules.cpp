@@ -106,12 +106,14 @@ void CameraTotals::add(const capture::CameraCounters& c) {
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
                                                      http::PreviewServer* preview, CameraTotals& totals,
-                                                     capture::CameraModule::FrameObserver observer) {
+                                                     capture::CameraModule::FrameObserver observer,
+                                                     capture::CameraModule::OverlaySource overlay) {
   auto provider = [&models](const std::string& model) { return models.get(model); };
   auto camera = capture::make_camera_module(*context, settings, provider);
   if (!camera) return camera.error();
   if (preview) preview->add_camera((*camera)->shared_view());
   (*camera)->set_frame_observer(std::move(observer));
+  (*camera)->set_overlay_source(std::move(overlay));
   (*camera)->start();
   return std::unique_ptr<ModuleInstance>(std::make_unique<CameraInstance>(std::move(context), std::move(*camera), totals));
 }

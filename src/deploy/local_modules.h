@@ -49,7 +49,8 @@ struct CameraTotals {
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
                                                      http::PreviewServer* preview, CameraTotals& totals,
-                                                     capture::CameraModule::FrameObserver observer);
+                                                     capture::CameraModule::FrameObserver observer,
+                                                     capture::CameraModule::OverlaySource overlay = nullptr);
 
 struct VisionPlan {
   std::string model;  // folder or builtin:person

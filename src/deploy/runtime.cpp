@@ -94,11 +94,14 @@ struct Runtime::Impl {
   std::unique_ptr<hub::MqttTransport> transport;
   std::unique_ptr<Supervisor> supervisor;
   bool started = false;
-  capture::FrameStore frames;             // filled only while some alert module's rules ask for snapshots
+  capture::FrameStore frames{16};         // filled only while some alert module's rules ask for snapshots; 16 frames
+                                          // cover an object's first second (its best frame) at MAX_FPS up to ~10
   std::atomic<bool> snapshots_wanted{false};
   std::unique_ptr<SnapshotFolder> snapshots;
 
-  std::string store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id);
+  std::string store_snapshot(const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
+                             const std::string& alert_id);
+  vision::Overlay overlay() const;  // every alert module's zones and lines, for the previews
   void refresh_snapshots_wanted();
 
   Status plan();
@@ -224,11 +227,22 @@ Status Runtime::Impl::start_broker() {
   return ok_status();
 }
 
-std::string Runtime::Impl::store_snapshot(const Message& in, const vision::Prediction& p, const std::string& alert_id) {
+std::string Runtime::Impl::store_snapshot(const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
+                                          const std::string& alert_id) {
   auto ref = frame_of(in);
   if (!ref) return "";
   auto frame = frames.get(ref->camera, ref->number);
-  return frame ? snapshots->save(*frame, p, alert_id) : "";
+  return frame ? snapshots->save(*frame, p, overlay, alert_id) : "";
+}
+
+vision::Overlay Runtime::Impl::overlay() const {
+  vision::Overlay out;
+  for (const auto& [_, slot] : alerts)
+    if (auto module = slot->get()) {
+      auto shapes = module->overlay();
+      out.insert(out.end(), shapes.begin(), shapes.end());
+    }
+  return out;
 }
 
 void Runtime::Impl::refresh_snapshots_wanted() {
@@ -274,16 +288,16 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
                           it == preview_of.end() ? nullptr : it->second, totals,
                           [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) {
                             if (snapshots_wanted.load(std::memory_order_relaxed)) frames.put(camera, n, image);
-                          });
+                          },
+                          [this] { return overlay(); });
     }
     case ModuleKind::Vision: return start_vision(m.name, vision.at(m.name), *models, metrics);
     case ModuleKind::Alert: {
       auto rules = alert::parse_rules(m.desired);  // the current desired properties (they may have changed)
       if (!rules) return rules.error();
       return start_alert(hub->context_for(m.name), *rules, alerts.at(m.name),
-                         [this](const Message& in, const vision::Prediction& p, const std::string& id) {
-                           return store_snapshot(in, p, id);
-                         });
+                         [this](const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
+                                const std::string& id) { return store_snapshot(in, p, overlay, id); });
     }
     case ModuleKind::Exec: {
       ChildOptions co;

@@ -21,8 +21,10 @@ std::optional<FrameRef> frame_of(const Message& prediction) {
   }
 }
 
-std::string SnapshotFolder::save(const cv::Mat& frame, const vision::Prediction& p, const std::string& alert_id) {
+std::string SnapshotFolder::save(const cv::Mat& frame, const vision::Prediction& p, const vision::Overlay& overlay,
+                                 const std::string& alert_id) {
   cv::Mat shown = frame.clone();
+  vision::draw_overlay(shown, overlay);
   vision::draw_prediction(shown, p);
   const std::string path = dir_ + "/" + alert_id + ".jpg";
   if (!cv::imwrite(path, shown, {cv::IMWRITE_JPEG_QUALITY, 85})) {

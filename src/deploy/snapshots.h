@@ -15,6 +15,7 @@
 #include "capture/frame_store.h"
 #include "core/message.h"
 #include "hub/module_link.h"
+#include "vision/annotate.h"
 #include "vision/prediction.h"
 
 namespace vigil::deploy {
@@ -30,7 +31,7 @@ class SnapshotFolder {
  public:
   explicit SnapshotFolder(std::string dir, std::size_t keep = 1000) : dir_(std::move(dir)), keep_(keep) {}
   // The path written, or "" (with a warning) when it could not be written. Thread-safe.
-  std::string save(const cv::Mat& frame, const vision::Prediction& p, const std::string& alert_id);
+  std::string save(const cv::Mat& frame, const vision::Prediction& p, const vision::Overlay& overlay, const std::string& alert_id);
 
  private:
   std::string dir_;

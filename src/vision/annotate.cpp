@@ -58,6 +58,21 @@ void draw_prediction(cv::Mat& img, const Prediction& p, float min_probability, i
   }
 }
 
+void draw_overlay(cv::Mat& img, const Overlay& overlay) {
+  const double scale = std::max(0.4, img.cols / 1400.0);
+  const int thickness = std::max(1, img.cols / 400);
+  for (const auto& s : overlay) {
+    std::vector<cv::Point> pts;
+    for (const auto& [x, y] : s.points)
+      pts.emplace_back(static_cast<int>(x * static_cast<float>(img.cols)), static_cast<int>(y * static_cast<float>(img.rows)));
+    if (pts.size() < 2) continue;
+    const cv::Scalar colour = s.closed ? cv::Scalar(255, 200, 0) : cv::Scalar(0, 200, 255);
+    cv::polylines(img, pts, s.closed, colour, thickness, cv::LINE_AA);
+    if (!s.closed) cv::arrowedLine(img, pts[pts.size() - 2], pts.back(), colour, thickness, cv::LINE_AA, 0, 0.05);
+    if (!s.name.empty()) label(img, s.name, pts.front() + cv::Point(2, 0), colour, scale);
+  }
+}
+
 void draw_caption(cv::Mat& img, const std::string& text) {
   label(img, text, {0, img.rows}, {230, 230, 230}, std::max(0.4, img.cols / 1400.0));
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -12,6 +14,15 @@
 namespace vigil::vision {
 
 void draw_prediction(cv::Mat& bgr, const Prediction& p, float min_probability = 0.4f, int max_tags = 3);
+
+// The alert rules' geometry (zones, lines) to draw under the boxes, in normalised coordinates.
+struct Shape {
+  std::string name;
+  std::vector<std::pair<float, float>> points;
+  bool closed = false;  // zones are closed, lines open (drawn with an arrow at their end: their direction)
+};
+using Overlay = std::vector<Shape>;
+void draw_overlay(cv::Mat& bgr, const Overlay& overlay);
 void draw_caption(cv::Mat& bgr, const std::string& text);
 
 }  // namespace vigil::vision
