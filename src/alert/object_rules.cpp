@@ -159,6 +159,7 @@ void ObjectEngine::finish(const AlertRules& rules, Camera& c, const std::string&
     d.probability = o.best_score;
     d.box = o.best_box;
     d.frame = rules.snapshot_best ? o.best_frame : 0;
+    d.trace.push_back({"detected", true, "object confirmed; sent as it left, before its first second was over"});
     out.push_back(std::move(d));
     o.phase = Phase::Alerted;
   }

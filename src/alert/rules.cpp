@@ -30,7 +30,9 @@ bool box_qualifies(const AlertRules& rules, const vision::Box& box, std::vector<
   if (rules.min_box_area > 0) {
     const double area = static_cast<double>(box.width) * box.height;
     const bool ok = area >= rules.min_box_area;
-    trace.push_back({"minBoxArea", ok, fmt(area) + (ok ? " >= " : " < ") + fmt(rules.min_box_area)});
+    char detail[64];
+    std::snprintf(detail, sizeof detail, "%.4f %s %.4f of the image", area, ok ? ">=" : "<", rules.min_box_area);
+    trace.push_back({"minBoxArea", ok, detail});
     if (!ok) return false;
   }
   if (!rules.zones.empty()) {

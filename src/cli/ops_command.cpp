@@ -155,8 +155,14 @@ int run_explain(const OpsOptions& o) {
     std::size_t n = 0;
     for (const auto& d : *traces) {
       if (n++ >= o.last) break;
-      std::cout << d.value("time", "") << "  " << d.value("camera", "") << "  " << d.value("tag", "") << " "
-                << d.value("probability", 0.0) << "  " << (d.value("alert", false) ? "ALERT" : "no alert") << "\n";
+      const std::string object = d.value("objectId", "");
+      const std::string event = d.value("event", "");
+      std::cout << d.value("time", "") << "  " << d.value("camera", "") << "  " << d.value("tag", "")
+                << (object.empty() ? "" : " " + object) << " " << d.value("probability", 0.0) << "  "
+                << (d.value("alert", false) ? "ALERT" : "no alert") << (event.empty() ? "" : " " + event);
+      if (d.contains("line")) std::cout << " " << d.value("line", "") << " " << d.value("direction", "");
+      if (d.contains("zone")) std::cout << " " << d.value("zone", "");
+      std::cout << "\n";
       for (const auto& step : d.value("trace", nlohmann::json::array()))
         std::cout << "    " << (step.value("passed", false) ? "pass " : "STOP ") << step.value("rule", "") << ": "
                   << step.value("detail", "") << "\n";

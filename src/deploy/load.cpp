@@ -23,7 +23,7 @@ nlohmann::json default_manifest(const std::string& video) {
                                  {"PREVIEW_HOST", "127.0.0.1"}})}}},
         {"detector", {{"settings", {{"image", "vigil:vision builtin:person"}}}}},
         {"alert", {{"settings", {{"image", "vigil:alert"}}},
-                   {"desired", {{"only", {"person"}}, {"threshold", 0.6}, {"confirm", {{"n", 2}, {"m", 3}}}, {"cooldownSeconds", 30}}}}}}},
+                   {"desired", {{"alertPer", "object"}, {"only", {"person"}}, {"threshold", 0.6}, {"confirm", {{"n", 2}, {"m", 3}}}}}}}}},
       {"routes",
        {{"cameraToAlert", "FROM /messages/modules/camera/outputs/output1 INTO BrokeredEndpoint(\"/modules/alert/inputs/input1\")"},
         {"alertsUpstream", "FROM /messages/modules/alert/outputs/output1 INTO $upstream"}}},

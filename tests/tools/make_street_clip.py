@@ -6,7 +6,7 @@ the gate line, and the loitering) into OUT.
 
   A  frames  20-110  walks left to right in front (crosses the gate leftToRight)
   B  frames  80-170  walks right to left behind (crosses the gate rightToLeft); A and B are in view together
-  C  frames 200-330  comes in from the right, stands at the door for 6 s, leaves to the right (no crossing)
+  C  frames 200-330  comes in from the right, stands in the corner for 6 s, leaves to the right (no crossing)
 """
 import argparse
 import json
@@ -19,6 +19,7 @@ VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 FPS = 10
 FRAMES = 360
 GATE_X = 0.5  # the gate: a vertical line at x = 0.5, drawn bottom to top (its left is the picture's left)
+CORNER = (0.78, 0.42, 0.96, 0.62)  # the loitering zone "corner": x0, y0, x1, y1 (as in examples/security-camera)
 # (box in frame 700 of vtest, scale) for each pedestrian
 CUTOUTS = {"A": ((103, 287, 40, 109), 1.3), "B": ((681, 218, 48, 90), 1.3), "C": ((366, 172, 31, 84), 1.4)}
 
@@ -92,6 +93,7 @@ def main():
     seen = {n: [] for n in people}
     sides = {n: None for n in people}
     crossings = []
+    in_corner = {n: [] for n in people}
     for k in range(FRAMES):
         canvas = background.copy()
         for name in ("B", "A", "C"):  # A walks in front of B
@@ -107,12 +109,16 @@ def main():
                 crossings.append({"object": name, "line": "gate", "frame": k + 1,
                                   "direction": "leftToRight" if side == "right" else "rightToLeft"})
             sides[name] = side
+            fx, fy = foot[0] / canvas.shape[1], foot[1] / canvas.shape[0]
+            if CORNER[0] <= fx <= CORNER[2] and CORNER[1] <= fy <= CORNER[3]:
+                in_corner[name].append(k + 1)
         writer.write(canvas)
     writer.release()
     truth = {"fps": FPS, "frames": FRAMES,
              "objects": [{"id": n, "tag": "person", "firstFrame": seen[n][0], "lastFrame": seen[n][-1]} for n in people],
              "crossings": crossings,
-             "loitering": [{"object": "C", "zone": "door", "fromFrame": 231, "toFrame": 290}],
+             "loitering": [{"object": n, "zone": "corner", "fromFrame": f[0], "toFrame": f[-1]}
+                           for n, f in in_corner.items() if len(f) / FPS >= 5],
              "stationary": [{"tag": "car", "note": "the parked van and car, in view throughout: never an alert"}]}
     with open(os.path.join(args.out, "truth.json"), "w") as f:
         json.dump(truth, f, indent=2)
