@@ -38,17 +38,19 @@ bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
 	bench/camera_bench.py
 
-# The route parser and the manifest reader under libFuzzer, FUZZ_SECONDS each (default 60), starting from
-# fuzz/corpus/route and fuzz/corpus/manifest.
+# The route parser, the manifest reader and the alert rules (with truth files) under libFuzzer, FUZZ_SECONDS each
+# (default 60), starting from fuzz/corpus/route, fuzz/corpus/manifest and fuzz/corpus/rules.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-manifest
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-manifest build-fuzz/corpus-rules
 	cp -n fuzz/corpus/route/* build-fuzz/corpus/
 	cp -n fuzz/corpus/manifest/* build-fuzz/corpus-manifest/
+	cp -n fuzz/corpus/rules/* build-fuzz/corpus-rules/
 	./build-fuzz/fuzz/vigil_route_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus
 	./build-fuzz/fuzz/vigil_manifest_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-manifest
+	./build-fuzz/fuzz/vigil_rules_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-rules
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz

@@ -26,7 +26,7 @@
 
 #include "alert/geometry.h"
 #include "core/result.h"
-#include "vision/annotate.h"
+#include "vision/overlay.h"
 #include "vision/prediction.h"
 
 namespace vigil::alert {

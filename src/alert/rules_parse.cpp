@@ -250,7 +250,9 @@ const std::vector<std::pair<std::string, Handler>>& handlers() {
 Result<AlertRules> parse_rules(const nlohmann::json& j, const AlertRules& base) {
   if (!j.is_object()) return make_error(ErrorCode::InvalidArgument, "alert rules must be a JSON object");
   AlertRules r = base;
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
+    const std::string key = item.key();
+    const nlohmann::json& v = item.value();
     const auto& table = handlers();
     auto it = std::find_if(table.begin(), table.end(), [&](const auto& h) { return h.first == key; });
     if (it == table.end()) {

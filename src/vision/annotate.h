@@ -9,19 +9,14 @@
 
 #include <opencv2/core.hpp>
 
+#include "vision/overlay.h"
 #include "vision/prediction.h"
 
 namespace vigil::vision {
 
 void draw_prediction(cv::Mat& bgr, const Prediction& p, float min_probability = 0.4f, int max_tags = 3);
 
-// The alert rules' geometry (zones, lines) to draw under the boxes, in normalised coordinates.
-struct Shape {
-  std::string name;
-  std::vector<std::pair<float, float>> points;
-  bool closed = false;  // zones are closed, lines open (drawn with an arrow at their end: their direction)
-};
-using Overlay = std::vector<Shape>;
+// The alert rules' zones and lines (overlay.h), under the boxes.
 void draw_overlay(cv::Mat& bgr, const Overlay& overlay);
 void draw_caption(cv::Mat& bgr, const std::string& text);
 
