@@ -30,12 +30,11 @@ bool tag_allowed(const AlertRules& rules, const std::string& tag) {
 
 }  // namespace
 
-bool ObjectEngine::on_spot(const AlertRules& rules, const Camera& c, const std::string& tag, const vision::Box& box) const {
+bool ObjectEngine::on_spot(const Camera& c, const std::string& tag, const vision::Box& box) const {
   for (const auto& s : c.spots)
     if (s.tag == tag && track::iou(s.box, box) >= kSpotIou) return true;
   for (const auto& [_, o] : c.objects)
     if (o.tag == tag && (o.stationary || (o.quiet && !o.moved)) && track::iou(o.box, box) >= kSpotIou) return true;
-  (void)rules;
   return false;
 }
 
@@ -47,7 +46,7 @@ ObjectEngine::Object& ObjectEngine::object_for(const AlertRules& rules, Camera& 
   o.tag = t.tag;
   o.first_s = now_s;
   o.first_box = o.box = t.box.value_or(vision::Box{});
-  o.quiet = !rules.alert_on_stationary && (now_s - c.start_s < rules.stationary_s || on_spot(rules, c, t.tag, o.box));
+  o.quiet = !rules.alert_on_stationary && (now_s - c.start_s < rules.stationary_s || on_spot(c, t.tag, o.box));
   return c.objects.emplace(t.object_id, std::move(o)).first->second;
 }
 
@@ -169,7 +168,12 @@ void ObjectEngine::finish(const AlertRules& rules, Camera& c, const std::string&
     d.trace.push_back({"ended", true, "left after " + fmt(d.seconds) + " s in view"});
     out.push_back(std::move(d));
   }
-  if (o.stationary || !o.moved) c.spots.push_back({o.tag, o.box, o.last_s});
+  if (o.stationary || !o.moved) {  // remember its spot (once: a flickering parked car refreshes the same one)
+    auto same = std::find_if(c.spots.begin(), c.spots.end(),
+                             [&](const Spot& s) { return s.tag == o.tag && track::iou(s.box, o.box) >= kSpotIou; });
+    if (same != c.spots.end()) *same = {o.tag, o.box, o.last_s};
+    else c.spots.push_back({o.tag, o.box, o.last_s});
+  }
   c.objects.erase(it);
 }
 

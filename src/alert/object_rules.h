@@ -76,7 +76,7 @@ class ObjectEngine {
   void finish(const AlertRules& rules, Camera& c, const std::string& id, std::vector<Decision>& out,
               const std::string& camera);
   Decision event(const std::string& camera, const Object& o, const char* name) const;
-  bool on_spot(const AlertRules& rules, const Camera& c, const std::string& tag, const vision::Box& box) const;
+  bool on_spot(const Camera& c, const std::string& tag, const vision::Box& box) const;
 
   std::map<std::string, Camera> cameras_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> totals_;

@@ -36,6 +36,25 @@ nlohmann::json pr(std::size_t matched_alerts, std::size_t alerts, std::size_t ma
           {"recall", ratio(matched_truth, truth)}};
 }
 
+// Each alert of `event` is matched to the first truth entry not matched yet that `fits` it.
+template <typename T, typename Fits>
+nlohmann::json match_events(const std::vector<ScoredAlert>& alerts, const std::string& event, const std::vector<T>& truth,
+                            Fits fits) {
+  std::vector<bool> matched(truth.size(), false);
+  std::size_t n = 0, good = 0;
+  for (const auto& a : alerts) {
+    if (a.event != event) continue;
+    ++n;
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+      if (matched[i] || !fits(a, truth[i])) continue;
+      matched[i] = true;
+      ++good;
+      break;
+    }
+  }
+  return pr(good, n, good, truth.size());
+}
+
 }  // namespace
 
 Result<Truth> parse_truth(const nlohmann::json& j) {
@@ -113,37 +132,13 @@ nlohmann::json score(const Truth& truth, const std::vector<ScoredAlert>& alerts)
   nlohmann::json out;
   out["objects"] = pr(good, object_alerts, good, truth.objects.size());
   out["objects"]["firstAlertDelaySeconds"] = delays;
-  // Crossings.
-  std::vector<bool> crossed(truth.crossings.size(), false);
-  std::size_t crossing_alerts = 0, crossing_good = 0;
-  for (const auto& a : alerts) {
-    if (a.event != "crossed") continue;
-    ++crossing_alerts;
-    for (std::size_t i = 0; i < truth.crossings.size(); ++i) {
-      const auto& c = truth.crossings[i];
-      const auto gap = a.frame > c.frame ? a.frame - c.frame : c.frame - a.frame;
-      if (crossed[i] || c.line != a.line || c.direction != a.direction || gap > window) continue;
-      crossed[i] = true;
-      ++crossing_good;
-      break;
-    }
-  }
-  out["crossings"] = pr(crossing_good, crossing_alerts, crossing_good, truth.crossings.size());
-  // Loitering.
-  std::vector<bool> loitered(truth.loitering.size(), false);
-  std::size_t loiter_alerts = 0, loiter_good = 0;
-  for (const auto& a : alerts) {
-    if (a.event != "loitering") continue;
-    ++loiter_alerts;
-    for (std::size_t i = 0; i < truth.loitering.size(); ++i) {
-      const auto& l = truth.loitering[i];
-      if (loitered[i] || l.zone != a.zone || a.frame < l.from || a.frame > l.to + window) continue;
-      loitered[i] = true;
-      ++loiter_good;
-      break;
-    }
-  }
-  out["loitering"] = pr(loiter_good, loiter_alerts, loiter_good, truth.loitering.size());
+  out["crossings"] = match_events(alerts, "crossed", truth.crossings, [&](const ScoredAlert& a, const TruthCrossing& c) {
+    const auto gap = a.frame > c.frame ? a.frame - c.frame : c.frame - a.frame;
+    return c.line == a.line && c.direction == a.direction && gap <= window;
+  });
+  out["loitering"] = match_events(alerts, "loitering", truth.loitering, [&](const ScoredAlert& a, const TruthLoiter& l) {
+    return l.zone == a.zone && a.frame >= l.from && a.frame <= l.to + window;
+  });
   return out;
 }
 

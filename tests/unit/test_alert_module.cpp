@@ -10,6 +10,7 @@
 
 #include "alert/alert_module.h"
 #include "hub/hub.h"
+#include "vision/prediction_json.h"
 
 using namespace vigil;
 using namespace std::chrono_literals;
@@ -97,4 +98,48 @@ TEST(AlertModule, TheTutorialsDeploymentThroughTheHub) {
   ASSERT_GE(trace.size(), 5u);
   EXPECT_EQ(trace[0]["alert"], false);  // the newest: 0.93 < 0.95
   EXPECT_EQ(trace[0]["trace"][0]["detail"], "0.93 < 0.95");
+}
+
+TEST(AlertModule, PerObjectAlertsAtFrameTimeWithTheBestFrame) {
+  const auto path = std::filesystem::temp_directory_path() / ("vigil-alert-obj-" + std::to_string(::getpid()) + ".db");
+  for (const char* s : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + s);
+  auto outbox = hub::Outbox::open(path.string(), {});
+  ASSERT_TRUE(outbox.ok());
+  Metrics metrics;
+  hub::Hub hub({}, **outbox, metrics);
+  auto ctx = hub.context_for("alerts");
+  // The wall clock is far from the frames' times: every decision must use the frames' captureTime.
+  alert::AlertModule alert(*ctx, *alert::parse_rules(nlohmann::json::parse(
+                                     R"({"alertPer": "object", "stationarySeconds": 1, "snapshot": true})")),
+                           [] { return std::chrono::system_clock::time_point{} + std::chrono::hours(1); });
+  std::vector<std::string> snapshot_frames;
+  alert.set_snapshotter([&](const Message& in, const vision::Prediction&, const vision::Overlay&, const std::string&) {
+    snapshot_frames.push_back(in.properties.at("frameNumber"));
+    return std::string("/snap.jpg");
+  });
+  auto send = [&](int frame, double x, float score) {
+    vision::Prediction p;
+    p.task = vision::Task::Detection;
+    p.tags.push_back({"person", 0, score, vision::Box{static_cast<float>(x), 0.5f, 0.1f, 0.3f}, frame > 20 ? "cam-1" : ""});
+    Message m = make_json_message(vision::prediction_envelope(p, std::chrono::system_clock::now()), std::chrono::system_clock::now());
+    m.properties["camera"] = "cam";
+    m.properties["frameNumber"] = std::to_string(frame);
+    char t[64];
+    std::snprintf(t, sizeof t, "2026-11-25T12:00:%02d.%03dZ", frame / 10, (frame % 10) * 100);
+    m.properties["captureTime"] = t;
+    alert.on_message(m);
+  };
+  for (int f = 1; f <= 20; ++f) send(f, 0.1, 0.9f);  // no objectId yet: not an object
+  const float scores[] = {0.7f, 0.97f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f, 0.8f};
+  for (int i = 0; i < 12; ++i) send(21 + i, 0.1 + 0.03 * i, scores[i]);
+  std::vector<nlohmann::json> alerts;
+  for (const auto& line : nlohmann::json::parse(alert.explain(100).dump()))
+    if (line["alert"] == true) alerts.push_back(line);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0]["objectId"], "cam-1");
+  EXPECT_EQ(alerts[0]["event"], "detected");
+  EXPECT_EQ(alerts[0]["frameNumber"], 31);  // decided a second after it was first seen (frame 21)…
+  ASSERT_EQ(snapshot_frames.size(), 1u);
+  EXPECT_EQ(snapshot_frames[0], "22");      // …showing its best frame of that second
+  EXPECT_NE(metrics.render().find("vigil_objects_total{camera=\"cam\",tag=\"person\"} 1"), std::string::npos) << metrics.render();
 }

@@ -225,7 +225,7 @@ TEST(DefaultDeployment, IsAValidDeploymentWithAPersonAlert) {
   const ModuleSpec* alert = d.find("alert");
   ASSERT_NE(alert, nullptr);
   EXPECT_EQ(alert->desired.at("only"), json::array({"person"}));
-  EXPECT_GT(alert->desired.at("cooldownSeconds").get<double>(), 0);
+  EXPECT_EQ(alert->desired.at("alertPer"), "object");  // one alert per person, not per frame
   EXPECT_EQ(resolve_camera_endpoint(d.find("camera")->env.at("IMAGE_PROCESSING_ENDPOINT"), d).vision_module, "detector");
 }
 
