@@ -1,4 +1,5 @@
 #include "capture/camera_module.h"
+#include "core/guard.h"
 
 #include <filesystem>
 
@@ -233,6 +234,12 @@ bool CameraModule::due(Clock::time_point frame_time, std::chrono::duration<doubl
 }
 
 void CameraModule::run() {
+  if (!guarded("camera", id_, [this] { loop(); })) errors_.fetch_add(1);  // the module ends; the supervisor restarts it
+  refresh_status();
+  finished_ = true;
+}
+
+void CameraModule::loop() {
   std::uint64_t last = 0;
   auto last_refresh = Clock::now();
   fps_window_start_ = Clock::now();
@@ -261,8 +268,6 @@ void CameraModule::run() {
     }
     if (!frame && capture_->ended()) break;
   }
-  refresh_status();
-  finished_ = true;
 }
 
 CameraCounters CameraModule::counters() const {

@@ -69,7 +69,8 @@ class CameraModule {
   bool healthy() const;
 
  private:
-  void run();
+  void run();   // the processing thread: loop() behind an exception boundary
+  void loop();
   cv::Mat prepare(const cv::Mat& frame) const;
   void on_health(const HealthChange& change);
   void process(const Frame& frame);

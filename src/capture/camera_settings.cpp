@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <type_traits>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +31,9 @@ Result<T> parse_number(const std::string& name, const std::string& text, T min, 
   t.erase(t.find_last_not_of(" \t") + 1);
   T v{};
   const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) return bad(name, text, what);  // "nan", "inf": never a rate, a time or a fraction
+  }
   if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < min || v > max) return bad(name, text, what);
   return v;
 }

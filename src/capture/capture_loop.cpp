@@ -1,4 +1,5 @@
 #include "capture/capture_loop.h"
+#include "core/guard.h"
 
 #include "core/log.h"
 
@@ -14,7 +15,15 @@ CaptureLoop::CaptureLoop(std::unique_ptr<FrameSource> source, CaptureOptions opt
 
 CaptureLoop::~CaptureLoop() { stop(); }
 
-void CaptureLoop::start() { thread_ = std::thread([this] { run(); }); }
+void CaptureLoop::start() {
+  thread_ = std::thread([this] {
+    if (!guarded("camera", "capture", [this] { run(); })) {  // a bug in a source: the camera ends, and is restarted
+      source_->close();
+      ended_.store(true);
+      changed_.notify_all();
+    }
+  });
+}
 
 void CaptureLoop::stop() {
   {

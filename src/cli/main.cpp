@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "core/guard.h"
 #include "core/log.h"
 
 int main(int argc, char** argv) {
@@ -29,5 +30,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   vigil::log::set_level(l);
-  return run ? run() : 2;
+  if (!run) return 2;
+  int rc = 70;  // a bug ended the command: logged by the boundary, never std::terminate
+  (void)vigil::guarded("vigil", "main", [&] { rc = run(); });
+  return rc;
 }

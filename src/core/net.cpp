@@ -1,4 +1,5 @@
 #include "core/net.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -76,7 +77,11 @@ std::optional<HostPort> endpoint_host(const std::string& uri) {
   rest = rest.substr(0, rest.find_first_of("/?#"));
   if (auto at = rest.rfind('@'); at != std::string::npos) rest = rest.substr(at + 1);
   HostPort hp{rest.substr(0, rest.find(':')), 0};
-  if (auto c = rest.find(':'); c != std::string::npos) hp.port = std::atoi(rest.c_str() + c + 1);
+  if (auto c = rest.find(':'); c != std::string::npos) {
+    const auto port = parse_port(rest.substr(c + 1));
+    if (!port) return std::nullopt;
+    hp.port = *port;
+  }
   static const std::map<std::string, int> defaults = {{"mqtt", 1883}, {"mqtts", 8883}, {"http", 80},  {"https", 443},
                                                       {"smtp", 25},   {"smtps", 465},  {"rtsp", 554}};
   if (!hp.port) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace vigil {
 namespace {
@@ -14,6 +15,21 @@ int hex_value(char c) {
 }
 
 }  // namespace
+
+std::optional<long long> parse_whole(std::string_view text, long long min, long long max) {
+  long long v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || text[0] == '-' || text[0] == '+' || ec != std::errc() || end != text.data() + text.size() || v < min ||
+      v > max)
+    return std::nullopt;
+  return v;
+}
+
+std::optional<int> parse_port(std::string_view text, bool allow_any) {
+  auto v = parse_whole(text, allow_any ? 0 : 1, 65535);
+  if (!v) return std::nullopt;
+  return static_cast<int>(*v);
+}
 
 std::string to_lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

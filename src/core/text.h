@@ -2,6 +2,7 @@
 // MQTT property bags and form bodies use it. Pure.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,11 @@ bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 std::string url_encode(std::string_view s);
 // %XX to bytes; '+' becomes a space only when `plus_is_space` (HTML forms), else it stays '+' (property bags).
 std::string url_decode(std::string_view s, bool plus_is_space = false);
+
+// A whole number written in decimal digits only (no sign, no spaces) within [min, max]; nullopt otherwise, never an
+// exception (huge numbers included).
+std::optional<long long> parse_whole(std::string_view text, long long min, long long max);
+// A TCP port, 1-65535 (0 too when `allow_any`: "any free port").
+std::optional<int> parse_port(std::string_view text, bool allow_any = false);
 
 }  // namespace vigil

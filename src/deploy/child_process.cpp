@@ -1,4 +1,5 @@
 #include "deploy/child_process.h"
+#include "core/guard.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -60,7 +61,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::spawn(ChildOptions o) {
 
 ChildProcess::ChildProcess(int pid, int fd, std::function<void(const std::string&)> on_line)
     : pid_(pid), fd_(fd), on_line_(std::move(on_line)) {
-  reader_ = std::thread([this] { read_lines(); });
+  reader_ = std::thread([this] { (void)guarded("exec", "output reader", [this] { read_lines(); }); });
 }
 
 ChildProcess::~ChildProcess() {

@@ -1,4 +1,5 @@
 #include "deploy/health_check.h"
+#include "core/guard.h"
 
 #include <sstream>
 
@@ -14,7 +15,7 @@ HealthProbe::HealthProbe(std::string module, HealthCheckSpec spec, std::map<std:
       cwd_(std::move(cwd)),
       started_(std::chrono::steady_clock::now()),
       verdict_(spec_.retries, spec_.start_period_s) {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] { (void)guarded("agent", "health check", [this] { run(); }); });
 }
 
 HealthProbe::~HealthProbe() { stop(); }

@@ -1,4 +1,5 @@
 #include "deploy/manifest.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <set>
@@ -64,21 +65,16 @@ Result<std::map<int, PortBinding>> port_bindings(const json& opts, const std::st
   auto pb = hc->find("PortBindings");
   if (pb == hc->end() || !pb->is_object()) return out;
   for (const auto& [key, list] : pb->items()) {
-    int container_port = 0;
-    try {
-      container_port = std::stoi(key);
-    } catch (...) {
-      return bad(where, "createOptions PortBindings key '" + key + "' is not like \"80/tcp\"");
-    }
+    const auto port = parse_port(key.substr(0, key.find('/')));
+    if (!port) return bad(where, "createOptions PortBindings key '" + key + "' is not like \"80/tcp\"");
+    const int container_port = *port;
     if (!list.is_array() || list.empty() || !list[0].is_object()) continue;
     PortBinding b;
     if (auto ip = list[0].find("HostIp"); ip != list[0].end() && ip->is_string()) b.host_ip = *ip;
     if (auto hp = list[0].find("HostPort"); hp != list[0].end() && hp->is_string()) {
-      try {
-        b.host_port = std::stoi(hp->get<std::string>());
-      } catch (...) {
-        return bad(where, "createOptions HostPort '" + hp->get<std::string>() + "' is not a port number");
-      }
+      const auto host_port = parse_port(hp->get<std::string>(), true);
+      if (!host_port) return bad(where, "createOptions HostPort '" + hp->get<std::string>() + "' is not a port number (0-65535)");
+      b.host_port = *host_port;
     }
     if (b.host_port > 0) out[container_port] = b;
   }

@@ -1,4 +1,5 @@
 #include "deploy/runtime.h"
+#include "core/text.h"
 
 #include <atomic>
 #include <filesystem>
@@ -130,11 +131,11 @@ Result<VisionPlan> vision_plan(const ModuleSpec& m, const RuntimeOptions& o) {
       v.port = p->second.host_port;
     }
     if (auto p = m.env.find("PORT"); p != m.env.end()) {
-      try {
-        v.port = std::stoi(p->second);
-      } catch (...) {
-        return make_error(ErrorCode::InvalidArgument, "module " + m.name + ": env PORT '" + p->second + "' is not a port");
-      }
+      const auto port = parse_port(p->second, true);
+      if (!port)
+        return make_error(ErrorCode::InvalidArgument, "module " + m.name + ": env PORT '" + p->second +
+                                                      "' is not a port (1-65535, or 0 for any free port)");
+      v.port = *port;
       v.host = m.env.count("HOST") ? m.env.at("HOST") : "0.0.0.0";
     }
   }

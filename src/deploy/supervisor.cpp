@@ -1,4 +1,5 @@
 #include "deploy/supervisor.h"
+#include "core/guard.h"
 
 #include "core/log.h"
 #include "core/time_util.h"
@@ -67,7 +68,7 @@ void Supervisor::start_all(bool watch) {
   watcher_ = std::thread([this] {
     while (!stopping_) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (!stopping_) tick(Clock::now());
+      if (!stopping_) (void)guarded("agent", "supervisor", [this] { tick(Clock::now()); });  // try again in 100 ms
     }
   });
 }

@@ -1,4 +1,5 @@
 #include "hub/module_link.h"
+#include "core/guard.h"
 
 #include "core/log.h"
 #include "hub/property_bag.h"
@@ -123,7 +124,7 @@ void ModuleLink::work() {
       m = std::move(inbox_.front());
       inbox_.pop_front();
     }
-    handler_(m);
+    (void)guarded("module", module_, [&] { handler_(m); });  // one bad message, not the module's end
   }
 }
 

@@ -1,4 +1,5 @@
 #include "hub/mqtt_client.h"
+#include "core/guard.h"
 
 #include <mosquitto.h>
 
@@ -40,8 +41,10 @@ Result<MqttOptions> parse_mqtt_uri(const std::string& uri, std::string* path) {
   o.username = url_decode(m[2].str());  // user:pass may be percent-encoded, as in any URI
   o.password = url_decode(m[3].str());
   o.host = m[4];
-  o.port = m[5].matched ? std::stoi(m[5]) : (o.tls ? 8883 : 1883);
-  if (o.port <= 0 || o.port > 65535) return make_error(ErrorCode::InvalidArgument, "bad port in '" + uri + "'");
+  const auto port = m[5].matched ? parse_port(m[5].str()) : std::optional<int>(o.tls ? 8883 : 1883);
+  if (!port)
+    return make_error(ErrorCode::InvalidArgument, "the port '" + m[5].str() + "' of an MQTT URI must be from 1 to 65535");
+  o.port = *port;
   if (path) *path = m[6].matched ? m[6].str() : "";
   return o;
 }
@@ -115,8 +118,13 @@ Status MqttClient::publish(const std::string& topic, const std::string& payload,
     return make_error(rc == MOSQ_ERR_PAYLOAD_SIZE ? ErrorCode::TooLarge : ErrorCode::Unavailable,
                       "publish to " + describe() + ": " + mosquitto_strerror(rc));
   std::unique_lock lock(mutex_);
-  const bool ok = acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return done_.count(mid) > 0 || !started_; });
-  done_.erase(mid);
+  // The acknowledgement may have come on the network thread before this thread took the lock.
+  auto early = early_acks_.find(mid);
+  bool& acked = waiting_[mid];
+  acked = early != early_acks_.end();
+  if (early != early_acks_.end()) early_acks_.erase(early);
+  const bool ok = acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return acked || !started_; });
+  waiting_.erase(mid);
   if (!ok) return make_error(ErrorCode::Timeout, describe() + " did not acknowledge within " + std::to_string(timeout_ms) + " ms");
   if (!started_) return make_error(ErrorCode::Unavailable, "the client stopped");
   return ok_status();
@@ -130,7 +138,7 @@ void MqttClient::handle_connect(mosquitto* mosq, void* obj, int rc) {
   auto* self = static_cast<MqttClient*>(obj);
   if (rc != 0) {
     LOG_WARN("mqtt", self->describe() << ": " << connack_text(rc));
-    if (self->on_connection_) self->on_connection_(false, connack_text(rc));
+    if (self->on_connection_) (void)guarded("mqtt", self->describe(), [&] { self->on_connection_(false, connack_text(rc)); });
     return;
   }
   std::map<std::string, int> subs;
@@ -141,28 +149,39 @@ void MqttClient::handle_connect(mosquitto* mosq, void* obj, int rc) {
   for (const auto& [filter, qos] : subs) mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
   self->connected_ = true;
   LOG_INFO("mqtt", "connected to " << self->describe());
-  if (self->on_connection_) self->on_connection_(true, "connected");
+  if (self->on_connection_) (void)guarded("mqtt", self->describe(), [&] { self->on_connection_(true, "connected"); });
 }
 
 void MqttClient::handle_disconnect(mosquitto*, void* obj, int rc) {
   auto* self = static_cast<MqttClient*>(obj);
   const bool was = self->connected_.exchange(false);
   if (was && rc != 0) LOG_WARN("mqtt", "lost " << self->describe() << " (" << mosquitto_strerror(rc) << "); reconnecting");
-  if (self->on_connection_) self->on_connection_(false, rc == 0 ? "disconnected" : mosquitto_strerror(rc));
+  if (self->on_connection_)
+    (void)guarded("mqtt", self->describe(), [&] { self->on_connection_(false, rc == 0 ? "disconnected" : mosquitto_strerror(rc)); });
 }
 
 void MqttClient::handle_message(mosquitto*, void* obj, const ::mosquitto_message* m) {
   auto* self = static_cast<MqttClient*>(obj);
   if (!self->on_message_) return;
-  self->on_message_(m->topic ? m->topic : "",
-                    std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
+  (void)guarded("mqtt", self->describe(), [&] {
+    self->on_message_(m->topic ? m->topic : "",
+                      std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
+  });
 }
 
 void MqttClient::handle_publish(mosquitto*, void* obj, int mid) {
   auto* self = static_cast<MqttClient*>(obj);
   {
     std::lock_guard lock(self->mutex_);
-    self->done_.insert(mid);
+    if (auto w = self->waiting_.find(mid); w != self->waiting_.end()) {
+      w->second = true;
+    } else {
+      // Not (yet) waited for: a publish_nowait, a publish that gave up, or one about to wait. Kept briefly, so that a
+      // message id used again after the 16-bit ids wrap never finds a stale acknowledgement.
+      const auto now = std::chrono::steady_clock::now();
+      std::erase_if(self->early_acks_, [&](const auto& e) { return now - e.second > std::chrono::seconds(5); });
+      self->early_acks_[mid] = now;
+    }
   }
   self->acked_.notify_all();
 }

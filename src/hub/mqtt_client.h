@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -74,7 +75,8 @@ class MqttClient {
   std::mutex mutex_;
   std::condition_variable acked_;
   std::map<std::string, int> subscriptions_;
-  std::set<int> done_;  // mids acknowledged and not yet collected
+  std::map<int, bool> waiting_;  // mids a publish() waits for → acknowledged yet
+  std::map<int, std::chrono::steady_clock::time_point> early_acks_;  // acknowledged before anyone waited (5 s at most)
   std::atomic<bool> connected_{false}, started_{false};
 };
 

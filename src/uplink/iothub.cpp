@@ -149,8 +149,11 @@ Result<std::shared_ptr<hub::EndpointSender>> make_iothub_uplink(const std::strin
            hub::decode_property_bag(params, tmp);
            return tmp.properties;
          }()) {
-      if (k == "port") o.port = std::atoi(v.c_str());
-      else if (k == "ca") o.ca_file = v;
+      if (k == "port") {
+        const auto port = parse_port(v);
+        if (!port) return make_error(ErrorCode::InvalidArgument, "iothub uplink: port '" + v + "' must be from 1 to 65535");
+        o.port = *port;
+      } else if (k == "ca") o.ca_file = v;
       else return make_error(ErrorCode::InvalidArgument, "iothub uplink: unknown option '" + k + "' (port, ca)");
     }
   }

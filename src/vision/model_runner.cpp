@@ -1,4 +1,5 @@
 #include "vision/model_runner.h"
+#include "core/guard.h"
 #include <algorithm>
 
 namespace vigil::vision {
@@ -40,7 +41,8 @@ void ModelRunner::loop(Model& model) {
     }
     job->queue_ms = ms_since(job->queued);
     const auto start = std::chrono::steady_clock::now();
-    auto out = model.infer(*job->input);
+    Result<RawOutput> out = make_error(ErrorCode::Internal, "the model failed on this image (see the log)");
+    (void)guarded("model", "runner", [&] { out = model.infer(*job->input); });
     job->infer_ms = ms_since(start);
     inferences_.fetch_add(1);
     job->done.set_value(std::move(out));
