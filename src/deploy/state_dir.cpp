@@ -86,13 +86,17 @@ void StateDir::log_line(const std::string& message, const std::string& line) {
 
 Status StateDir::write_json(const std::string& name, const nlohmann::json& j) {
   const std::string target = file(name), tmp = target + ".tmp";
+  std::error_code ec;
   {
     std::ofstream f(tmp, std::ios::trunc);
     if (!f) return make_error(ErrorCode::Internal, "cannot write " + tmp);
     f << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-    if (!f) return make_error(ErrorCode::Internal, "cannot write " + tmp);
+    f.close();  // a full disk shows here, when the buffer is written: then the old file stays whole
+    if (f.fail()) {
+      fs::remove(tmp, ec);
+      return make_error(ErrorCode::Internal, "cannot write " + tmp + " (is the disk full?); " + target + " is unchanged");
+    }
   }
-  std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) return make_error(ErrorCode::Internal, "cannot replace " + target + ": " + ec.message());
   return ok_status();

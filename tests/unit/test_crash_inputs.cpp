@@ -1,15 +1,20 @@
 // Inputs that once ended the process, kept as regression tests: ports beyond an int in URIs and manifests, NaN and
 // infinite numbers in camera settings, a frame source and a model that throw (a bug in a part ends that part, never
-// the process: the exception boundaries of core/guard.h).
+// the process: the exception boundaries of core/guard.h), and a full disk under status.json.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "capture/camera_module.h"
 #include "capture/camera_settings.h"
 #include "core/guard.h"
 #include "core/net.h"
 #include "core/text.h"
+#include "deploy/state_dir.h"
 #include "hub/mqtt_client.h"
 #include "vision/model_runner.h"
 
@@ -95,4 +100,22 @@ TEST(CrashInputs, AModelThatThrowsAnswersAnErrorAndKeepsServing) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, ErrorCode::Internal);
   }
+}
+
+TEST(CrashInputs, AFullDiskLeavesStatusJsonWhole) {
+  if (!std::filesystem::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const auto dir = std::filesystem::temp_directory_path() / ("vigil-full-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto state = deploy::StateDir::open(dir.string());
+  ASSERT_TRUE(state.ok()) << state.error().message;
+  ASSERT_TRUE((*state)->write_json("status.json", {{"modules", 3}}).ok());
+  // The next write lands on a full device (ENOSPC when the buffer is written, as on a full volume).
+  std::filesystem::create_symlink("/dev/full", dir / "status.json.tmp");
+  auto s = (*state)->write_json("status.json", {{"modules", std::string(100000, 'x')}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("disk full"), std::string::npos) << s.error().message;
+  std::ifstream in(dir / "status.json");
+  EXPECT_EQ(nlohmann::json::parse(in)["modules"], 3);  // the old file, whole
+  state->reset();
+  std::filesystem::remove_all(dir);
 }
