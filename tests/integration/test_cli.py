@@ -54,7 +54,7 @@ if os.path.isdir(model):
     out = vigil("predict", "--model", model, "--device", "cuda", imgs[0])
     c.expect(out.returncode == 1 and "CUDA" in out.stderr, "--device cuda without CUDA is refused clearly: " + out.stderr)
 else:
-    print("SKIP: shared models not found")
+    c.skip("shared models not found")
 
 # An ONNX detector built by the tests: boxes in the JSON.
 red = os.path.join(tempfile.gettempdir(), "vigil-red-quadrant.png")

@@ -52,7 +52,7 @@ def http_get(url):
 
 # --- 1. The tutorial's manifest replayed on a clip of photos ---------------------------------------------------------
 if not os.path.isdir(MODEL):
-    print("SKIP tutorial replay: %s is missing" % MODEL)
+    c.skip("tutorial replay: %s is missing" % MODEL)
 else:
     import cv2
     segments = [("apple1.jpg", "Apple"), ("backpod.jpg", None), ("banana1.jpg", "Banana"), ("dog.jpg", None),
