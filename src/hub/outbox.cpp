@@ -70,6 +70,11 @@ Status Outbox::exec(const char* sql) {
 }
 
 Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxOptions options) {
+  if (auto r = recover_if_damaged(path, options); !r) return r.error();
+  return open_store(path, options);
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::open_store(const std::string& path, OutboxOptions options) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
       SQLITE_OK) {

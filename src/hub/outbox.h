@@ -1,5 +1,5 @@
 // Outbox: the durable store-and-forward queues, in SQLite (WAL journal, synchronous=FULL), the only SQLite
-// user. append() returns only after the message is committed to disk, so a sender may be acknowledged then;
+// user (outbox.cpp, and outbox_recovery.cpp for a damaged file at start). append() returns only after the message is committed to disk, so a sender may be acknowledged then;
 // the message survives kill -9 and a power cut. Each endpoint has its own queue, read in order of priority
 // (0 first) and then arrival; a delivered message is removed by id. Expired messages (their route's TTL or the
 // store-and-forward default) are dropped when read or swept, and an optional size cap evicts the oldest first;
@@ -45,9 +45,20 @@ struct OutboxAppend {
   std::uint32_t ttl_s = 0;  // 0: the default
 };
 
+struct OutboxRecovery {
+  bool damaged = false;
+  std::string why;       // SQLite's verdict
+  std::string moved_to;  // where the damaged file went
+  std::uint64_t kept = 0;  // rows read back into the new store
+  std::uint64_t lost = 0;  // ids whose row could not be read
+};
+
 class Outbox {
  public:
-  // Opens (creating) the store at `path`. Errors name the file and the cause.
+  // Before open(): PRAGMA quick_check; a damaged file is moved aside (outbox.db.corrupt-<time>) and its readable
+  // rows copied into a new store at `path`, with a WARN (outbox_recovery.cpp). Nothing to do: {damaged = false}.
+  static Result<OutboxRecovery> recover_if_damaged(const std::string& path, OutboxOptions options);
+  // Opens (creating) the store at `path`, after recover_if_damaged(). Errors name the file and the cause.
   static Result<std::unique_ptr<Outbox>> open(const std::string& path, OutboxOptions options);
   ~Outbox();
   Outbox(const Outbox&) = delete;
@@ -66,6 +77,7 @@ class Outbox {
 
  private:
   Outbox(sqlite3* db, std::string path, OutboxOptions options);
+  static Result<std::unique_ptr<Outbox>> open_store(const std::string& path, OutboxOptions options);
   Status exec(const char* sql);
   Status evict_over_cap();
   Error sql_error(const std::string& what) const;
