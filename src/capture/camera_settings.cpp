@@ -184,6 +184,43 @@ Result<std::string> query_from_params(const std::string& params) {
   return p;
 }
 
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> unknown_setting_warnings(const std::map<std::string, std::string>& values) {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : values) {
+    const auto& table = settings();
+    if (std::any_of(table.begin(), table.end(), [&](const Setting& s) { return s.doc.name == name; })) continue;
+    std::string best;
+    std::size_t best_distance = 3;  // suggest only close names
+    for (const auto& s : table)
+      if (const auto d = edit_distance(name, s.doc.name); d < best_distance) {
+        best_distance = d;
+        best = s.doc.name;
+      }
+    out.push_back(name + " is not a camera setting and is ignored" + (best.empty() ? "" : "; did you mean " + best + "?") +
+                  " (vigil camera --list-settings lists them)");
+  }
+  return out;
+}
+
 Result<CameraSettings> parse_camera_settings(const std::map<std::string, std::string>& values) {
   CameraSettings s;
   for (const auto& setting : settings()) {

@@ -53,6 +53,10 @@ const std::vector<SettingDoc>& camera_setting_docs();
 
 Result<CameraSettings> parse_camera_settings(const std::map<std::string, std::string>& values);
 
+// The names in `values` that are no setting, each with a warning ("VIDEO_PAHT is not a camera setting and is
+// ignored; did you mean VIDEO_PATH?"). Such names are ignored by parse_camera_settings.
+std::vector<std::string> unknown_setting_warnings(const std::map<std::string, std::string>& values);
+
 // "true"/"false" as the tutorial writes them ("True", "FALSE"), plus 1/0, yes/no, on/off.
 Result<bool> parse_bool_setting(const std::string& name, const std::string& text);
 

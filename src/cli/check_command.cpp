@@ -152,6 +152,7 @@ int run_check(const CheckOptions& o) {
         }
         if (!warning.empty()) r.warn(what + " endpoint", warning);
         else r.ok(what);
+        for (const auto& w : capture::unknown_setting_warnings(m.env)) r.warn(what + " env", w);
         check_source(r, m.name, *c);
         if (!c->endpoint.empty() && !capture::is_http_endpoint(c->endpoint)) check_model(m.name, c->endpoint);
         if (c->endpoint.empty()) r.warn(what + " inference", "IMAGE_PROCESSING_ENDPOINT is empty: frames are captured and shown, never analysed");

@@ -179,6 +179,10 @@ Status Runtime::Impl::plan() {
           d.warnings.push_back("module " + m.name + ": " + warning);
           LOG_WARN("agent", "[" << m.name << "] " << warning);
         }
+        for (const auto& w : capture::unknown_setting_warnings(m.env)) {
+          d.warnings.push_back("module " + m.name + ": " + w);
+          LOG_WARN("agent", "[" << m.name << "] " << w);
+        }
         cameras[m.name] = *settings;
         break;
       }

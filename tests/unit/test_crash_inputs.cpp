@@ -119,3 +119,11 @@ TEST(CrashInputs, AFullDiskLeavesStatusJsonWhole) {
   state->reset();
   std::filesystem::remove_all(dir);
 }
+
+TEST(CrashInputs, AMisspelledCameraSettingIsWarnedAboutWithTheRightName) {
+  const auto w = capture::unknown_setting_warnings({{"VIDEO_PAHT", "clip.mp4"}, {"MAX_FPS", "5"}, {"FAVOURITE_COLOUR", "red"}});
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_NE(w[0].find("FAVOURITE_COLOUR is not a camera setting"), std::string::npos) << w[0];
+  EXPECT_EQ(w[0].find("did you mean"), std::string::npos) << w[0];
+  EXPECT_NE(w[1].find("did you mean VIDEO_PATH?"), std::string::npos) << w[1];
+}
