@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "alert/rules.h"
+#include "core/text.h"
 #include "capture/frame_inference.h"
 #include "capture/frame_source.h"
 #include "cli/commands.h"
@@ -182,12 +183,13 @@ int run_check(const CheckOptions& o) {
 
   std::cout << "\nConnectivity checks\n-------------------\n";
   if (d.uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
-  for (const auto& u : d.uplinks) {
+  for (const auto& raw : d.uplinks) {
+    const std::string u = redact_secrets(raw);  // what is shown; the checks read `raw`
     if (u.rfind("file:", 0) == 0 || u.rfind("console", 0) == 0) {
       r.ok("uplink " + u);
       continue;
     }
-    auto h = endpoint_host(u);
+    auto h = endpoint_host(raw);
     if (!h) r.error("uplink " + u, "not a supported URI (console:, file:PATH, mqtt://…, iothub:…, https://…, smtp://…)");
     else if (!tcp_connects(h->host, h->port))
       r.warn("uplink " + u, h->host + ":" + std::to_string(h->port) + " does not answer now; alerts will wait in the outbox and be retried");

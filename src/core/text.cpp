@@ -16,6 +16,40 @@ int hex_value(char c) {
 
 }  // namespace
 
+std::string redact_secrets(std::string_view text) {
+  std::string s(text);
+  // user:password@ after "://"
+  for (std::size_t scheme = s.find("://"); scheme != std::string::npos; scheme = s.find("://", scheme + 3)) {
+    const std::size_t start = scheme + 3;
+    const std::size_t end = s.find_first_of("/?# \t'\"", start);
+    const std::size_t at = s.rfind('@', end == std::string::npos ? std::string::npos : end);
+    if (at == std::string::npos || at < start) continue;
+    const std::size_t colon = s.find(':', start);
+    if (colon != std::string::npos && colon < at) s.replace(colon + 1, at - colon - 1, "***");
+  }
+  // key=value secrets, up to the next separator
+  static const char* const keys[] = {"sharedaccesskey=", "sig=", "secret=", "password=", "pass=", "key=", "token="};
+  const std::string lower = to_lower(s);
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    bool hit = false;
+    for (const char* k : keys) {
+      const std::size_t n = std::char_traits<char>::length(k);
+      const bool at_start = i == 0 || std::string_view(";&?# ,").find(s[i - 1]) != std::string_view::npos;
+      if (at_start && lower.compare(i, n, k) == 0) {
+        out += s.substr(i, n) + "***";
+        i += n;
+        while (i < s.size() && std::string_view(";&# ,'\"").find(s[i]) == std::string_view::npos) ++i;
+        hit = true;
+        break;
+      }
+    }
+    if (!hit) out += s[i++];
+  }
+  return out;
+}
+
 std::optional<long long> parse_whole(std::string_view text, long long min, long long max) {
   long long v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

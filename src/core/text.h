@@ -16,6 +16,11 @@ std::string url_encode(std::string_view s);
 // %XX to bytes; '+' becomes a space only when `plus_is_space` (HTML forms), else it stays '+' (property bags).
 std::string url_decode(std::string_view s, bool plus_is_space = false);
 
+// The text with its secrets replaced by "***", for logs and error messages: the password of a URL's user
+// (scheme://user:***@host), and the values of SharedAccessKey=, SharedAccessSignature= (its sig=), secret=, password=,
+// pass=, key= and token= (case-insensitive) in connection strings, query strings and fragments.
+std::string redact_secrets(std::string_view text);
+
 // A whole number written in decimal digits only (no sign, no spaces) within [min, max]; nullopt otherwise, never an
 // exception (huge numbers included).
 std::optional<long long> parse_whole(std::string_view text, long long min, long long max);

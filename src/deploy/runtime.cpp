@@ -365,8 +365,8 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
     for (auto uri : uris) {
       if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.o.base_dir, uri.substr(5));
       auto up = uplink::make_uplink(uri, r.o.device_id);
-      if (!up) return make_error(up.error().code, "uplink " + uri + ": " + up.error().message);
-      LOG_INFO("agent", r.hub->add_upstream(*up) << " → " << (*up)->describe());
+      if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
+      LOG_INFO("agent", r.hub->add_upstream(*up) << " → " << redact_secrets((*up)->describe()));
     }
     if (uris.empty())
       LOG_WARN("agent", "no uplinks: what routes send to $upstream waits in the outbox (add \"uplinks\" to $edgeHub, or --upstream URI)");

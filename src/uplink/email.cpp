@@ -27,7 +27,7 @@ class EmailUplink : public hub::EndpointSender {
     r.message = compose_email(m, r.from, r.to);
     return http::send_mail(r);
   }
-  std::string describe() const override { return base_.url; }
+  std::string describe() const override { return redact_secrets(base_.url); }
 
  private:
   http::MailRequest base_;
@@ -73,8 +73,10 @@ std::string compose_email(const Message& m, const std::string& from, const std::
 Result<std::shared_ptr<hub::EndpointSender>> make_email_uplink(const std::string& uri) {
   static const std::regex re(R"(^(smtps?)://(?:([^:@/]*)(?::([^@/]*))?@)?([^/:?]+)(?::(\d+))?/?(?:\?(.*))?$)");
   std::smatch m;
-  if (!std::regex_match(uri, m, re))
-    return make_error(ErrorCode::InvalidArgument, "'" + uri + "' is not an SMTP URI (smtp://user:pass@host:587/?from=a@b&to=c@d)");
+  if (!std::regex_match(uri, m, re)) {
+    const std::string shown = redact_secrets(uri);
+    return make_error(ErrorCode::InvalidArgument, "'" + shown + "' is not an SMTP URI (smtp://user:pass@host:587/?from=a@b&to=c@d)");
+  }
   http::MailRequest r;
   const bool tls = m[1] == "smtps";
   r.user = url_decode(m[2].str());

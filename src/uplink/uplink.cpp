@@ -1,4 +1,5 @@
 #include "uplink/uplink.h"
+#include "core/text.h"
 #include "core/json_text.h"
 
 #include <fcntl.h>
@@ -124,7 +125,7 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
   if (uri.rfind("iothub:", 0) == 0 || uri.rfind("HostName=", 0) == 0) return make_iothub_uplink(uri);
   if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) return make_webhook_uplink(uri);
   if (uri.rfind("smtp://", 0) == 0 || uri.rfind("smtps://", 0) == 0) return make_email_uplink(uri);
-  return make_error(ErrorCode::Unsupported, "upstream '" + uri + "' is not supported (use console:, file:PATH, mqtt://host[:port]/topic, "
+  return make_error(ErrorCode::Unsupported, "upstream '" + redact_secrets(uri) + "' is not supported (use console:, file:PATH, mqtt://host[:port]/topic, "
                                             "iothub:<connection string>, http(s)://webhook or smtp(s)://mail server)");
 }
 

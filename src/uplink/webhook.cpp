@@ -31,11 +31,11 @@ class WebhookUplink : public hub::EndpointSender {
     auto reply = client_.post(url_, body, "application/json", headers);
     if (!reply) return reply.error();
     if (reply->status < 200 || reply->status >= 300)
-      return make_error(ErrorCode::Unavailable, url_ + " answered HTTP " + std::to_string(reply->status));
+      return make_error(ErrorCode::Unavailable, redact_secrets(url_) + " answered HTTP " + std::to_string(reply->status));
     return ok_status();
   }
 
-  std::string describe() const override { return url_; }
+  std::string describe() const override { return redact_secrets(url_); }
 
  private:
   std::string url_;

@@ -127,3 +127,15 @@ TEST(CrashInputs, AMisspelledCameraSettingIsWarnedAboutWithTheRightName) {
   EXPECT_EQ(w[0].find("did you mean"), std::string::npos) << w[0];
   EXPECT_NE(w[1].find("did you mean VIDEO_PATH?"), std::string::npos) << w[1];
 }
+
+TEST(CrashInputs, SecretsAreRedactedFromWhatIsShown) {
+  EXPECT_EQ(redact_secrets("mqtts://alice:s3cret@broker:8883/alerts"), "mqtts://alice:***@broker:8883/alerts");
+  EXPECT_EQ(redact_secrets("iothub:HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=abc+/=="),
+            "iothub:HostName=h.azure-devices.net;DeviceId=d;SharedAccessKey=***");
+  EXPECT_EQ(redact_secrets("http://127.0.0.1:8088/alerts#format=eventgrid&secret=change-me"),
+            "http://127.0.0.1:8088/alerts#format=eventgrid&secret=***");
+  EXPECT_EQ(redact_secrets("SharedAccessSignature sr=h%2Fdevices%2Fd&sig=AbC%3D&se=1"), "SharedAccessSignature sr=h%2Fdevices%2Fd&sig=***&se=1");
+  EXPECT_EQ(redact_secrets("smtp://me%40x.com:pw@mail:587/?from=a@b&to=c@d"), "smtp://me%40x.com:***@mail:587/?from=a@b&to=c@d");
+  EXPECT_EQ(redact_secrets("file:alerts.jsonl"), "file:alerts.jsonl");
+  EXPECT_EQ(redact_secrets("https://user@host/x"), "https://user@host/x");
+}
