@@ -93,9 +93,11 @@ Status MqttClient::start() {
     mosquitto_will_set(mosq_, options_.will_topic.c_str(), static_cast<int>(options_.will_payload.size()),
                        options_.will_payload.data(), 1, options_.will_retain);
   const int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, options_.keepalive_s);
-  if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
+  // Refused or a name that does not resolve (yet: a box that boots before its network): retried in the background.
+  const bool later = rc == MOSQ_ERR_ERRNO || rc == MOSQ_ERR_EAI;
+  if (rc != MOSQ_ERR_SUCCESS && !later)
     return make_error(ErrorCode::InvalidArgument, "cannot connect to " + describe() + ": " + mosquitto_strerror(rc));
-  if (rc == MOSQ_ERR_ERRNO) LOG_WARN("mqtt", describe() << " is not reachable yet; retrying in the background");
+  if (later) LOG_WARN("mqtt", describe() << " is not reachable yet (" << mosquitto_strerror(rc) << "); retrying in the background");
   if (mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS)
     return make_error(ErrorCode::Internal, "libmosquitto could not start its network thread");
   started_ = true;

@@ -139,3 +139,13 @@ TEST(CrashInputs, SecretsAreRedactedFromWhatIsShown) {
   EXPECT_EQ(redact_secrets("file:alerts.jsonl"), "file:alerts.jsonl");
   EXPECT_EQ(redact_secrets("https://user@host/x"), "https://user@host/x");
 }
+
+TEST(CrashInputs, AnMqttHostThatDoesNotResolveIsRetriedNotFatal) {
+  auto o = hub::parse_mqtt_uri("mqtt://nohost.invalid:1883");  // .invalid never resolves (RFC 2606)
+  ASSERT_TRUE(o.ok());
+  hub::MqttClient client(*o);
+  auto s = client.start();
+  EXPECT_TRUE(s.ok()) << s.error().message;  // a box that boots before its network still starts
+  EXPECT_FALSE(client.connected());
+  client.stop();
+}
