@@ -1,10 +1,10 @@
 #include "capture/camera_module.h"
-#include "core/guard.h"
 
 #include <filesystem>
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/guard.h"
 #include "core/log.h"
 #include "core/time_util.h"
 #include "vision/annotate.h"

@@ -1,6 +1,6 @@
 #include "capture/capture_loop.h"
-#include "core/guard.h"
 
+#include "core/guard.h"
 #include "core/log.h"
 
 namespace vigil::capture {

@@ -1,5 +1,4 @@
 #include "deploy/child_process.h"
-#include "core/guard.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +10,7 @@
 #include <cstring>
 
 #include "core/environment.h"
+#include "core/guard.h"
 
 namespace vigil::deploy {
 

@@ -1,8 +1,8 @@
 #include "deploy/health_check.h"
-#include "core/guard.h"
 
 #include <sstream>
 
+#include "core/guard.h"
 #include "core/log.h"
 #include "deploy/child_process.h"
 

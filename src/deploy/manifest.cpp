@@ -1,9 +1,9 @@
 #include "deploy/manifest.h"
-#include "core/text.h"
 
 #include <algorithm>
 #include <set>
 
+#include "core/text.h"
 #include "deploy/health_rules.h"
 #include "hub/route.h"
 

@@ -1,16 +1,16 @@
 #include "deploy/runtime.h"
-#include "core/text.h"
-#include "core/time_util.h"
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 
 #include "alert/rules.h"
-#include "capture/frame_store.h"
 #include "capture/frame_inference.h"
+#include "capture/frame_store.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/text.h"
+#include "core/time_util.h"
 #include "deploy/health_check.h"
 #include "deploy/local_modules.h"
 #include "deploy/snapshots.h"

@@ -1,6 +1,6 @@
 #include "deploy/supervisor.h"
-#include "core/guard.h"
 
+#include "core/guard.h"
 #include "core/log.h"
 #include "core/time_util.h"
 

@@ -1,6 +1,6 @@
 #include "hub/module_link.h"
-#include "core/guard.h"
 
+#include "core/guard.h"
 #include "core/log.h"
 #include "hub/property_bag.h"
 

@@ -1,11 +1,11 @@
 #include "hub/mqtt_client.h"
-#include "core/guard.h"
 
 #include <mosquitto.h>
 
 #include <chrono>
 #include <regex>
 
+#include "core/guard.h"
 #include "core/log.h"
 #include "core/text.h"
 

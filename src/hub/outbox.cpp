@@ -1,10 +1,10 @@
 #include "hub/outbox.h"
-#include "core/json_text.h"
 
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/log.h"
 
 namespace vigil::hub {

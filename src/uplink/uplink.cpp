@@ -1,6 +1,4 @@
 #include "uplink/uplink.h"
-#include "core/text.h"
-#include "core/json_text.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,10 +10,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
+#include "core/text.h"
 #include "hub/mqtt_client.h"
 #include "hub/property_bag.h"
-#include "uplink/iothub.h"
 #include "uplink/email.h"
+#include "uplink/iothub.h"
 #include "uplink/webhook.h"
 
 namespace vigil::uplink {
