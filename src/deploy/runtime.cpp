@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "core/time_util.h"
 #include "deploy/health_check.h"
+#include "deploy/local_broker.h"
 #include "deploy/local_modules.h"
 #include "deploy/snapshots.h"
 #include "http/preview_server.h"
@@ -91,7 +92,7 @@ struct Runtime::Impl {
   std::map<std::string, http::PreviewServer*> preview_of;                // camera module → its server
   bool need_mqtt = false;
   std::string broker_uri;
-  std::unique_ptr<ChildProcess> broker;
+  std::unique_ptr<LocalBroker> broker;  // when modules need MQTT and --broker is not given
   std::unique_ptr<hub::MqttClient> mqtt;
   std::unique_ptr<hub::MqttTransport> transport;
   std::unique_ptr<Supervisor> supervisor;
@@ -207,29 +208,11 @@ Status Runtime::Impl::start_broker() {
     broker_uri = o.broker;
     return ok_status();
   }
-  auto port = free_loopback_port();
-  if (!port) return port.error();
-  const std::string conf = o.work_dir + "/mosquitto.conf";
-  {
-    std::ofstream f(conf, std::ios::trunc);
-    f << "# written by vigil run for its modules over MQTT\nlistener " << *port
-      << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
-  }
-  ChildOptions co;
-  co.argv = {"mosquitto", "-c", conf};
-  co.on_line = [](const std::string& line) { LOG_DEBUG("broker", line); };
-  auto child = ChildProcess::spawn(co);
-  if (!child)
-    return make_error(ErrorCode::Unavailable, "modules over MQTT need a broker: " + child.error().message +
-                                                  " (install mosquitto, or pass --broker mqtt://host:port)");
-  broker = std::move(*child);
-  for (int i = 0; i < 250 && !tcp_connects("127.0.0.1", *port, 200); ++i) {
-    if (auto code = broker->poll())
-      return make_error(ErrorCode::Unavailable, "the local mosquitto exited with code " + std::to_string(*code));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  broker_uri = "mqtt://127.0.0.1:" + std::to_string(*port);
-  LOG_INFO("agent", "local MQTT broker for the modules: " << broker_uri);
+  auto local = LocalBroker::start(o.work_dir);
+  if (!local) return local.error();
+  broker = std::move(*local);
+  broker_uri = broker->uri();
+  LOG_INFO("agent", "local MQTT broker for the modules: " << broker_uri << " (supervised; restarted if it exits)");
   return ok_status();
 }
 
@@ -419,6 +402,7 @@ Status Runtime::start() {
     auto b = hub::parse_mqtt_uri(r.broker_uri);
     if (!b) return make_error(ErrorCode::InvalidArgument, "--broker: " + b.error().message);
     b->client_id = "vigil-hub-" + r.o.device_id;
+    b->reconnect_max_s = 2;  // back as soon as the broker is: no later than the modules
     r.mqtt = std::make_unique<hub::MqttClient>(*b);
     r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.o.device_id);
     r.transport->attach();
@@ -453,7 +437,7 @@ void Runtime::stop() {
   r.supervisor->stop_all();
   r.hub->stop();
   if (r.mqtt) r.mqtt->stop();
-  if (r.broker) r.broker->stop(std::chrono::seconds(5));
+  if (r.broker) r.broker->stop();
   for (auto& [_, server] : r.previews) server->stop();
 }
 

@@ -2,6 +2,7 @@
 
 #include <mosquitto.h>
 
+#include <algorithm>
 #include <chrono>
 #include <regex>
 
@@ -78,7 +79,7 @@ Status MqttClient::start() {
   mosquitto_disconnect_callback_set(mosq_, &MqttClient::handle_disconnect);
   mosquitto_message_callback_set(mosq_, &MqttClient::handle_message);
   mosquitto_publish_callback_set(mosq_, &MqttClient::handle_publish);
-  mosquitto_reconnect_delay_set(mosq_, 1, 30, true);
+  mosquitto_reconnect_delay_set(mosq_, 1, static_cast<unsigned>(std::max(1, options_.reconnect_max_s)), true);
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!options_.username.empty())
     mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.empty() ? nullptr : options_.password.c_str());

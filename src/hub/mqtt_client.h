@@ -30,6 +30,7 @@ struct MqttOptions {
   bool tls = false;
   std::string ca_file;  // TLS: the CA to trust (default: the system's)
   int keepalive_s = 30;
+  int reconnect_max_s = 30;  // reconnect back-off: 1 s doubling to this
   std::string will_topic, will_payload;  // a last will, retained, when will_topic is set
   bool will_retain = true;
 };

@@ -1,0 +1,105 @@
+#include "deploy/local_broker.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/guard.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "capture/health.h"
+
+namespace vigil::deploy {
+
+Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_dir) {
+  auto port = free_loopback_port();
+  if (!port) return port.error();
+  const std::string conf = work_dir + "/mosquitto.conf", store = work_dir + "/broker/";
+  std::error_code ec;
+  std::filesystem::create_directories(store, ec);
+  {
+    std::ofstream f(conf, std::ios::trunc);
+    f << "# written by vigil run for its modules over MQTT\nlistener " << *port << " 127.0.0.1\nallow_anonymous true\n"
+      << "# sessions and QoS 1 messages outlive a restart of the broker (saved on every change)\n"
+      << "persistence true\npersistence_location " << store << "\nautosave_interval 1\nautosave_on_changes true\n";
+    if (!f) return make_error(ErrorCode::Unavailable, "cannot write " + conf);
+  }
+  std::unique_ptr<LocalBroker> b(new LocalBroker(conf, *port));
+  if (auto s = b->spawn(); !s) return s.error();
+  b->watcher_ = std::thread([p = b.get()] { (void)guarded("broker", "watcher", [p] { p->watch(); }); });
+  return b;
+}
+
+LocalBroker::~LocalBroker() { stop(); }
+
+int LocalBroker::pid() const {
+  std::lock_guard lock(mutex_);
+  return child_ ? child_->pid() : 0;
+}
+
+Status LocalBroker::spawn() {
+  ChildOptions co;
+  co.argv = {"mosquitto", "-c", conf_};
+  co.on_line = [](const std::string& line) { LOG_DEBUG("broker", line); };
+  auto child = ChildProcess::spawn(co);
+  if (!child)
+    return make_error(ErrorCode::Unavailable, "modules over MQTT need a broker: " + child.error().message +
+                                                  " (install mosquitto, or pass --broker mqtt://host:port)");
+  for (int i = 0; i < 250 && !tcp_connects("127.0.0.1", port_, 200); ++i) {
+    if (auto code = (*child)->poll())
+      return make_error(ErrorCode::Unavailable, "the local mosquitto exited with code " + std::to_string(*code) +
+                                                    " (run `mosquitto -c " + conf_ + "` to see why)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard lock(mutex_);
+  child_ = std::move(*child);
+  up_ = true;
+  return ok_status();
+}
+
+void LocalBroker::watch() {
+  capture::Backoff backoff(0.5, 10);
+  auto up_since = std::chrono::steady_clock::now();
+  for (;;) {
+    std::optional<int> code;
+    {
+      std::unique_lock lock(mutex_);
+      if (wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; })) return;
+      code = child_ ? child_->poll() : std::optional<int>(-1);
+    }
+    if (!code) {
+      if (std::chrono::steady_clock::now() - up_since > std::chrono::minutes(1)) backoff.reset();
+      continue;
+    }
+    up_ = false;
+    const double delay = backoff.next_delay_s();
+    LOG_WARN("broker", "the local MQTT broker exited (status " << *code << "); modules over MQTT wait; restarting it on "
+                                                               << uri() << " in " << delay << " s");
+    {
+      std::unique_lock lock(mutex_);
+      child_.reset();
+      if (wake_.wait_for(lock, std::chrono::duration<double>(delay), [this] { return stopping_; })) return;
+    }
+    if (auto s = spawn(); !s) {
+      LOG_ERROR("broker", s.error().message);
+      continue;
+    }
+    restarts_.fetch_add(1);
+    up_since = std::chrono::steady_clock::now();
+    LOG_INFO("broker", "the local MQTT broker is up again on " << uri() << " (restart " << restarts_.load() << ")");
+  }
+}
+
+void LocalBroker::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
+  std::lock_guard lock(mutex_);
+  if (child_) child_->stop(std::chrono::milliseconds(3000));
+  child_.reset();
+  up_ = false;
+}
+
+}  // namespace vigil::deploy
