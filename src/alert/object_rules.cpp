@@ -130,9 +130,10 @@ void ObjectEngine::places(const AlertRules& rules, Object& o, std::chrono::syste
     d.trace.push_back({"line", true, "bottom-centre crossed '" + line.name + "' " + d.direction});
     out.push_back(std::move(d));
   }
-  for (const auto& zone : rules.zones) {
+  for (std::size_t i = 0; i < rules.zones.size(); ++i) {
+    const Zone& zone = rules.zones[i];
     if (zone.loiter_s <= 0 || (!zone.tags.empty() && !zone.tags.count(o.tag))) continue;
-    const std::string key = zone.name.empty() ? "zone" : zone.name;
+    const std::string key = zone.name.empty() ? "zone " + std::to_string(i + 1) : zone.name;
     if (!inside(zone.points, foot)) {
       o.zone_since.erase(key);
       continue;
