@@ -1,12 +1,15 @@
 #include "deploy/local_broker.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
+#include "capture/health.h"
 #include "core/guard.h"
 #include "core/log.h"
 #include "core/net.h"
-#include "capture/health.h"
 
 namespace vigil::deploy {
 
@@ -16,6 +19,9 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_
   const std::string conf = work_dir + "/mosquitto.conf", store = work_dir + "/broker/";
   std::error_code ec;
   std::filesystem::create_directories(store, ec);
+  // Started as root, mosquitto drops to its own user: that user must be able to write its store.
+  if (::geteuid() == 0)
+    if (const passwd* pw = ::getpwnam("mosquitto")) (void)::chown(store.c_str(), pw->pw_uid, pw->pw_gid);
   {
     std::ofstream f(conf, std::ios::trunc);
     f << "# written by vigil run for its modules over MQTT\nlistener " << *port << " 127.0.0.1\nallow_anonymous true\n"
