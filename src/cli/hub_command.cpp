@@ -14,6 +14,7 @@
 #include "cli/signals.h"
 #include "core/environment.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "deploy/manifest.h"
 #include "http/http_server.h"
 #include "hub/hub.h"
@@ -106,7 +107,7 @@ int run_hub(HubCliOptions o) {
       std::cerr << "vigil hub: --upstream: " << up.error().message << "\n";
       return 2;
     }
-    const std::string endpoint = hub.add_upstream(*up);
+    const std::string endpoint = hub.add_upstream(*up, redact_secrets(uri));
     LOG_INFO("hub", endpoint << " → " << (*up)->describe());
   }
   std::unique_ptr<http::HttpServer> server;

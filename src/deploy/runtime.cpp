@@ -354,7 +354,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
       if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.o.base_dir, uri.substr(5));
       auto up = uplink::make_uplink(uri, r.o.device_id);
       if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
-      LOG_INFO("agent", r.hub->add_upstream(*up) << " → " << redact_secrets((*up)->describe()));
+      LOG_INFO("agent", r.hub->add_upstream(*up, redact_secrets(uri)) << " → " << redact_secrets((*up)->describe()));
     }
     if (uris.empty())
       LOG_WARN("agent", "no uplinks: what routes send to $upstream waits in the outbox (add \"uplinks\" to $edgeHub, or --upstream URI)");

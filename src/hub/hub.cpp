@@ -5,6 +5,7 @@
 
 #include "core/log.h"
 #include "core/time_util.h"
+#include "hub/queue_plan.h"
 
 namespace vigil::hub {
 namespace {
@@ -76,9 +77,10 @@ void Hub::set_sender(const std::string& endpoint, std::shared_ptr<EndpointSender
   senders_[endpoint] = std::move(sender);
 }
 
-std::string Hub::add_upstream(std::shared_ptr<EndpointSender> sender) {
+std::string Hub::add_upstream(std::shared_ptr<EndpointSender> sender, std::string uplink) {
   const std::string name = upstreams_.empty() ? "$upstream" : "$upstream/" + std::to_string(upstreams_.size() + 1);
   upstreams_.push_back(name);
+  if (!uplink.empty()) uplink_of_[name] = std::move(uplink);
   senders_[name] = std::move(sender);
   return name;
 }
@@ -92,7 +94,31 @@ std::unique_ptr<ModuleContext> Hub::context_for(const std::string& module) {
   return std::make_unique<HubContext>(*this, module, metrics_);
 }
 
+void Hub::settle_upstream_queues() {
+  if (uplink_of_.empty()) return;
+  std::set<std::string> waiting;
+  const auto stats = outbox_.stats();
+  for (const auto& [endpoint, st] : stats)
+    if (st.depth > 0) waiting.insert(endpoint);
+  const auto moves = plan_queue_moves(outbox_.uplinks(), uplink_of_, waiting);
+  std::vector<std::pair<std::string, std::string>> renames;
+  for (const auto& m : moves) renames.emplace_back(m.from, m.to);
+  if (auto s = outbox_.reassign(renames, uplink_of_); !s) {
+    LOG_ERROR("hub", s.error().message << "; the queues keep their names");
+    return;
+  }
+  for (const auto& m : moves) {
+    const auto n = stats.at(m.from).depth;
+    if (m.gone)
+      LOG_WARN("hub", n << " message(s) wait for " << m.uplink << ", which is no longer an uplink; they are kept in the outbox as "
+                        << m.to << " (add the uplink again to deliver them)");
+    else
+      LOG_INFO("hub", n << " message(s) for " << m.uplink << " follow it from " << m.from << " to " << m.to);
+  }
+}
+
 void Hub::start() {
+  settle_upstream_queues();
   running_ = true;
   for (auto& [_, in] : locals_) in->thread = std::thread([this, p = in.get()] { run_local(*p); });
   // Pumps for every endpoint that has something waiting from an earlier run, or a sender.

@@ -58,8 +58,10 @@ class Hub {
   void set_sender(const std::string& endpoint, std::shared_ptr<EndpointSender> sender);
   // Before start(): another destination for $upstream. Each gets its own durable queue and pump, so a failing
   // uplink never holds back the others; the first is the endpoint "$upstream", the next "$upstream/2", …
-  // Returns the endpoint name.
-  std::string add_upstream(std::shared_ptr<EndpointSender> sender);
+  // Returns the endpoint name. `uplink` names the destination (its URI without secrets): when the list of uplinks
+  // changed since the outbox was last used, start() moves each waiting queue to its uplink's new name, or aside
+  // when its uplink is gone (hub/queue_plan.h), so no message is delivered to another uplink.
+  std::string add_upstream(std::shared_ptr<EndpointSender> sender, std::string uplink = "");
   // Before start(): the sender for module inputs that are neither attached nor set (modules over MQTT).
   void set_remote_sender_factory(std::function<std::shared_ptr<EndpointSender>(const std::string& module, const std::string& input)> f);
 
@@ -95,6 +97,8 @@ class Hub {
   std::map<std::string, std::unique_ptr<LocalInput>> locals_;  // by endpoint
   std::map<std::string, std::shared_ptr<EndpointSender>> senders_;
   std::vector<std::string> upstreams_;  // endpoint names $upstream fans out to
+  std::map<std::string, std::string> uplink_of_;  // endpoint → the uplink it stands for (when given)
+  void settle_upstream_queues();
   std::function<std::shared_ptr<EndpointSender>(const std::string&, const std::string&)> remote_factory_;
   mutable std::mutex mutex_;  // guards pumps_
   std::map<std::string, std::unique_ptr<Pump>> pumps_;

@@ -46,7 +46,8 @@ const char kSchema[] =
     "  expires_ms INTEGER NOT NULL,"  // 0: never
     "  size INTEGER NOT NULL,"
     "  message TEXT NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox(endpoint, priority, id);";
+    "CREATE INDEX IF NOT EXISTS outbox_order ON outbox(endpoint, priority, id);"
+    "CREATE TABLE IF NOT EXISTS uplinks (endpoint TEXT PRIMARY KEY, uplink TEXT NOT NULL);";
 
 }  // namespace
 
@@ -226,6 +227,46 @@ std::map<std::string, EndpointStats> Outbox::stats() {
   for (const auto& [e, n] : expired_) out[e].expired = n;
   for (const auto& [e, n] : evicted_) out[e].evicted = n;
   return out;
+}
+
+std::map<std::string, std::string> Outbox::uplinks() {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, std::string> out;
+  Stmt q(db_, "SELECT endpoint, uplink FROM uplinks");
+  while (q.ok() && q.step() == SQLITE_ROW) out[q.text(0)] = q.text(1);
+  return out;
+}
+
+Status Outbox::reassign(const std::vector<std::pair<std::string, std::string>>& moves,
+                        const std::map<std::string, std::string>& current) {
+  std::lock_guard lock(mutex_);
+  if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
+  auto fail = [&](const std::string& what) {
+    const Error e = sql_error(what);
+    (void)exec("ROLLBACK;");
+    return e;
+  };
+  Stmt rename(db_, "UPDATE outbox SET endpoint = ? WHERE endpoint = ?");
+  if (!rename.ok()) return fail("prepare rename");
+  // Through temporary names, so that queues may swap places.
+  for (std::size_t pass = 0; pass < 2; ++pass)
+    for (std::size_t i = 0; i < moves.size(); ++i) {
+      const std::string temp = "\x01move-" + std::to_string(i);
+      rename.bind(1, pass == 0 ? temp : moves[i].second);
+      rename.bind(2, pass == 0 ? moves[i].first : temp);
+      if (rename.step() != SQLITE_DONE) return fail("rename a queue");
+      rename.reset();
+    }
+  if (auto s = exec("DELETE FROM uplinks;"); !s) return fail("forget the uplinks");
+  Stmt ins(db_, "INSERT INTO uplinks(endpoint, uplink) VALUES (?, ?)");
+  if (!ins.ok()) return fail("prepare uplinks");
+  for (const auto& [endpoint, uplink] : current) {
+    ins.bind(1, endpoint);
+    ins.bind(2, uplink);
+    if (ins.step() != SQLITE_DONE) return fail("record the uplinks");
+    ins.reset();
+  }
+  return exec("COMMIT;");
 }
 
 std::vector<std::string> Outbox::endpoints() {

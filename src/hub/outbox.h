@@ -73,6 +73,10 @@ class Outbox {
   Result<std::uint64_t> sweep(std::int64_t now_ms);
 
   std::map<std::string, EndpointStats> stats();
+  // Which uplink each $upstream queue stood for when last recorded (hub/queue_plan.h).
+  std::map<std::string, std::string> uplinks();
+  // In one transaction: renames the queues `moves` name (from → to, all at once), then records `current`.
+  Status reassign(const std::vector<std::pair<std::string, std::string>>& moves, const std::map<std::string, std::string>& current);
   std::vector<std::string> endpoints();
 
  private:

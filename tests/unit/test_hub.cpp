@@ -10,6 +10,8 @@
 
 #include "hub/hub.h"
 #include "hub/property_bag.h"
+#include "hub/queue_plan.h"
+#include "hub/route.h"
 
 using namespace vigil;
 using namespace vigil::hub;
@@ -148,4 +150,71 @@ TEST(Hub, SlowLocalInputDropsOldestAndCounts) {
   EXPECT_EQ(seen.back(), "20");
   EXPECT_EQ(metrics.value("vigil_hub_input_dropped_total", {{"endpoint", "/modules/slow/inputs/in"}}),
             20 - static_cast<double>(seen.size()));
+}
+
+TEST(QueuePlan, QueuesFollowTheirUplinkOrStepAside) {
+  const std::map<std::string, std::string> before = {{"$upstream", "file:/a"}, {"$upstream/2", "mqtt://b"}, {"$upstream/3", "https://c"}};
+  // b moved to the front, a second, c removed; a queue of a store without names stays.
+  const std::map<std::string, std::string> now = {{"$upstream", "mqtt://b"}, {"$upstream/2", "file:/a"}};
+  const auto moves = plan_queue_moves(before, now, {"$upstream", "$upstream/2", "$upstream/3", "$upstream/9"});
+  ASSERT_EQ(moves.size(), 3u);
+  EXPECT_EQ(moves[0].from, "$upstream");
+  EXPECT_EQ(moves[0].to, "$upstream/2");
+  EXPECT_EQ(moves[1].from, "$upstream/2");
+  EXPECT_EQ(moves[1].to, "$upstream");
+  EXPECT_EQ(moves[2].to, "$upstream-gone:https://c");
+  EXPECT_TRUE(moves[2].gone);
+  EXPECT_TRUE(plan_queue_moves(before, before, {"$upstream", "$upstream/2"}).empty());  // nothing changed
+  const auto back = plan_queue_moves(now, before, {"$upstream-gone:https://c"});  // c configured again
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].to, "$upstream/3");
+}
+
+TEST(Hub, AQueueFollowsItsUplinkWhenTheListChanges) {
+  const auto path = std::filesystem::temp_directory_path() / ("vigil-hub-moves-" + std::to_string(::getpid()) + ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  HubOptions o;
+  o.device_id = "edge01";
+  o.retry_initial_s = 0.05;
+  o.retry_max_s = 0.2;
+  o.routes = *parse_routes(nlohmann::json::parse(R"({"up": "FROM /messages/* INTO $upstream"})"));
+  auto run = [&](std::vector<std::pair<std::shared_ptr<FlakySender>, std::string>> uplinks, int send, std::function<bool()> until) {
+    auto box = Outbox::open(path.string(), {});
+    ASSERT_TRUE(box.ok());
+    Metrics metrics;
+    Hub hub(o, **box, metrics);
+    for (auto& [sender, uri] : uplinks) hub.add_upstream(sender, uri);
+    hub.start();
+    auto cam = hub.context_for("cam");
+    for (int i = 0; i < send; ++i) cam->send("output1", make_json_message("{\"n\":" + std::to_string(i) + "}", std::chrono::system_clock::now()));
+    for (int i = 0; i < 200 && !until(); ++i) std::this_thread::sleep_for(20ms);
+    hub.stop();
+  };
+  // Run 1: a delivers, b is down: b's three wait in $upstream/2.
+  auto a = std::make_shared<FlakySender>(), b = std::make_shared<FlakySender>();
+  a->failing = false;
+  run({{a, "file:/a"}, {b, "mqtt://b"}}, 3, [&] { std::lock_guard l(a->mutex); return a->got.size() == 3; });
+  // Run 2: the list is now b, a. b's messages go to b (now $upstream), none to a.
+  auto a2 = std::make_shared<FlakySender>(), b2 = std::make_shared<FlakySender>();
+  a2->failing = b2->failing = false;
+  run({{b2, "mqtt://b"}, {a2, "file:/a"}}, 0, [&] { std::lock_guard l(b2->mutex); return b2->got.size() == 3; });
+  EXPECT_EQ(b2->got.size(), 3u);
+  EXPECT_TRUE(a2->got.empty());
+  // Run 3: b down again, three more wait; run 4: b is gone: its queue steps aside, a gets none of it.
+  auto b3 = std::make_shared<FlakySender>();
+  run({{b3, "mqtt://b"}}, 3, [] { return true; });  // send() returns once the messages are in the outbox
+  auto a4 = std::make_shared<FlakySender>();
+  a4->failing = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  run({{a4, "file:/a"}}, 0, [&] { return std::chrono::steady_clock::now() - t0 > 500ms; });  // time to misdeliver
+  EXPECT_TRUE(a4->got.empty());
+  auto box = Outbox::open(path.string(), {});
+  ASSERT_TRUE(box.ok());
+  EXPECT_EQ((*box)->stats()["$upstream-gone:mqtt://b"].depth, 3u);
+  box->reset();
+  // Run 5: b is an uplink again: its set-aside messages reach it.
+  auto b5 = std::make_shared<FlakySender>();
+  b5->failing = false;
+  run({{a4, "file:/a"}, {b5, "mqtt://b"}}, 0, [&] { std::lock_guard l(b5->mutex); return b5->got.size() == 3; });
+  EXPECT_EQ(b5->got.size(), 3u);
 }
