@@ -279,6 +279,7 @@ void Hub::run_pump(Pump& p) {
   const Labels labels = {{"endpoint", p.endpoint}};
   auto last_sweep = std::chrono::steady_clock::now();
   auto last_gauges = std::chrono::steady_clock::time_point{};
+  std::vector<std::int64_t> unremoved;
   // The gauges scan the whole outbox: at most once a second, and once more when the queue is empty.
   auto gauges = [&](bool force) {
     const auto now = std::chrono::steady_clock::now();
@@ -300,6 +301,16 @@ void Hub::run_pump(Pump& p) {
     }
     gauges(false);
     if (!p.sender) continue;
+    // Delivered messages whose removal from the store failed (a full disk): removed again before anything else is
+    // read, never sent again in a loop.
+    if (!unremoved.empty()) {
+      if (auto s = outbox_.remove(unremoved); !s) {
+        delay = options_.retry_max_s;
+        continue;
+      }
+      LOG_INFO("hub", p.endpoint << ": the " << unremoved.size() << " delivered message(s) are marked as such again");
+      unremoved.clear();
+    }
     for (;;) {
       auto batch = outbox_.peek(p.endpoint, 64, unix_now_ms());
       if (!batch) {
@@ -326,7 +337,14 @@ void Hub::run_pump(Pump& p) {
         }
         done.push_back(e.id);
       }
-      if (auto s = outbox_.remove(done); !s) LOG_ERROR("hub", s.error().message);
+      if (auto s = outbox_.remove(done); !s) {
+        LOG_ERROR("hub", p.endpoint << ": " << done.size() << " delivered message(s) could not be marked as delivered ("
+                                    << s.error().message << "); retrying that before sending anything else");
+        unremoved.insert(unremoved.end(), done.begin(), done.end());
+        delay = options_.retry_initial_s;
+        p.delivered.fetch_add(done.size());
+        break;
+      }
       p.delivered.fetch_add(done.size());
       metrics_.inc("vigil_outbox_delivered_total", labels, static_cast<double>(done.size()));
       if (!done.empty()) metrics_.set("vigil_outbox_last_success_timestamp_seconds", labels, unix_now_ms() / 1000.0);

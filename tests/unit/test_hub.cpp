@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sqlite3.h>
+
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -217,4 +220,70 @@ TEST(Hub, AQueueFollowsItsUplinkWhenTheListChanges) {
   b5->failing = false;
   run({{a4, "file:/a"}, {b5, "mqtt://b"}}, 0, [&] { std::lock_guard l(b5->mutex); return b5->got.size() == 3; });
   EXPECT_EQ(b5->got.size(), 3u);
+}
+
+namespace {
+
+// Counts what it is given; while `lock_store` is set, its first send takes the store's write lock from another
+// connection for 6 s (longer than the outbox's 5 s busy timeout), so that marking the batch delivered fails.
+class LockingSender : public EndpointSender {
+ public:
+  explicit LockingSender(std::string path) : path_(std::move(path)) {}
+  ~LockingSender() override {
+    if (locker_.joinable()) locker_.join();
+  }
+  Status send(const Message& m) override {
+    std::lock_guard lock(mutex);
+    ++sends[m.system.message_id];
+    if (!locked_) {
+      locked_ = true;
+      std::promise<void> held;
+      auto ready = held.get_future();
+      locker_ = std::thread([this, held = std::move(held)]() mutable {
+        sqlite3* db = nullptr;
+        sqlite3_open(path_.c_str(), &db);
+        sqlite3_exec(db, "BEGIN EXCLUSIVE;", nullptr, nullptr, nullptr);
+        held.set_value();
+        std::this_thread::sleep_for(6s);
+        sqlite3_exec(db, "COMMIT;", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+      });
+      ready.wait();
+    }
+    return ok_status();
+  }
+  std::string describe() const override { return "locking"; }
+  std::mutex mutex;
+  std::map<std::string, int> sends;
+
+ private:
+  std::string path_;
+  bool locked_ = false;
+  std::thread locker_;
+};
+
+}  // namespace
+
+TEST(Hub, DeliveredMessagesThatCannotBeMarkedAreNotSentAgain) {
+  const auto path = std::filesystem::temp_directory_path() / ("vigil-hub-locked-" + std::to_string(::getpid()) + ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  auto box = Outbox::open(path.string(), {});
+  ASSERT_TRUE(box.ok());
+  Metrics metrics;
+  HubOptions o;
+  o.retry_initial_s = 0.05;
+  o.retry_max_s = 0.5;
+  o.routes = *parse_routes(nlohmann::json::parse(R"({"up": "FROM /messages/* INTO $upstream"})"));
+  Hub hub(o, **box, metrics);
+  auto sender = std::make_shared<LockingSender>(path.string());
+  hub.add_upstream(sender);
+  auto cam = hub.context_for("cam");
+  hub.start();
+  for (int i = 0; i < 5; ++i) cam->send("output1", make_json_message("{}", std::chrono::system_clock::now()));
+  for (int i = 0; i < 600 && (*box)->stats()["$upstream"].depth > 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ((*box)->stats()["$upstream"].depth, 0u) << "delivered and marked once the store is writable again";
+  hub.stop();
+  std::lock_guard lock(sender->mutex);
+  EXPECT_EQ(sender->sends.size(), 5u);
+  for (const auto& [id, n] : sender->sends) EXPECT_EQ(n, 1) << id << " was sent " << n << " times";
 }
