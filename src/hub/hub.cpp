@@ -125,6 +125,8 @@ void Hub::start() {
   std::lock_guard lock(mutex_);
   for (const auto& e : outbox_.endpoints()) pump_for(e);
   for (const auto& [e, _] : senders_) pump_for(e);
+  for (auto& [_, p] : pumps_)  // made by a send() before start(): their threads start now
+    if (!p->thread.joinable()) p->thread = std::thread([this, ref = p.get()] { run_pump(*ref); });
 }
 
 void Hub::stop() {
