@@ -1,6 +1,5 @@
 #include "deploy/local_broker.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -19,14 +18,14 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_
   const std::string conf = work_dir + "/mosquitto.conf", store = work_dir + "/broker/";
   std::error_code ec;
   std::filesystem::create_directories(store, ec);
-  // Started as root, mosquitto drops to its own user: that user must be able to write its store.
-  if (::geteuid() == 0)
-    if (const passwd* pw = ::getpwnam("mosquitto")) (void)::chown(store.c_str(), pw->pw_uid, pw->pw_gid);
   {
     std::ofstream f(conf, std::ios::trunc);
     f << "# written by vigil run for its modules over MQTT\nlistener " << *port << " 127.0.0.1\nallow_anonymous true\n"
       << "# sessions and QoS 1 messages outlive a restart of the broker (saved on every change)\n"
-      << "persistence true\npersistence_location " << store << "\nautosave_interval 1\nautosave_on_changes true\n";
+      << "persistence true\npersistence_location " << store << "\nautosave_interval 1\nautosave_on_changes true\n"
+      // Started as root, mosquitto would drop to its own user, which cannot reach a state folder under /root or a
+      // private temporary folder: it runs as vigil's user, as vigil's child, on loopback only.
+      << (::geteuid() == 0 ? "user root\n" : "");
     if (!f) return make_error(ErrorCode::Unavailable, "cannot write " + conf);
   }
   std::unique_ptr<LocalBroker> b(new LocalBroker(conf, *port));

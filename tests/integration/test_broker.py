@@ -22,7 +22,8 @@ with open(manifest, "w") as f:
                "uplinks": ["file:" + out]}, f)
 state = os.path.join(tmp, "state")
 log = open(os.path.join(tmp, "run.log"), "w")
-proc = subprocess.Popen([a.vigil, "run", manifest, "--state-dir", state], stdout=log, stderr=subprocess.STDOUT)
+proc = subprocess.Popen([a.vigil, "run", manifest, "--state-dir", state] + (["--log-level", "debug"] if os.environ.get("VIGIL_TEST_DEBUG") else []),
+                        stdout=log, stderr=subprocess.STDOUT)
 
 
 def delivered():
