@@ -58,7 +58,6 @@ Placement place(const Line& line, Point p);
 class CrossingState {
  public:
   std::optional<Direction> update(const Line& line, Point p);
-  Side side() const { return side_; }
 
  private:
   Side side_ = Side::Unknown;

@@ -16,10 +16,6 @@ bool ObjectTracking::apply(vision::Prediction& p, std::string& envelope_json,
   for (std::size_t i = 0; i < p.tags.size(); ++i) {
     if (step.ids[i] == 0) continue;
     p.tags[i].object_id = object_id(step.ids[i]);
-    if (step.ids[i] > highest_id_) {
-      highest_id_ = step.ids[i];
-      ++objects_total_;
-    }
     any = true;
   }
   for (const auto& e : step.ended) p.ended_objects.push_back(object_id(e.id));
@@ -34,13 +30,6 @@ bool ObjectTracking::apply(vision::Prediction& p, std::string& envelope_json,
   if (!p.ended_objects.empty() && doc.is_object()) doc["endedObjects"] = p.ended_objects;
   envelope_json = doc.dump();
   return true;
-}
-
-std::vector<ObjectTracking::Shown> ObjectTracking::shown() const {
-  std::vector<Shown> out;
-  for (const auto& t : tracker_.tracks())
-    if (t.state == track::TrackState::Confirmed) out.push_back({object_id(t.id), t.tag, t.last_box});
-  return out;
 }
 
 }  // namespace vigil::capture

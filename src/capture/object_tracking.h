@@ -22,20 +22,11 @@ class ObjectTracking {
   // (it is left as it is when it does not parse). Returns true when the frame has tracked objects or ended ones.
   bool apply(vision::Prediction& p, std::string& envelope_json, std::chrono::system_clock::time_point frame_time);
 
-  // The live confirmed objects, for the preview: id text and the filter's box.
-  struct Shown {
-    std::string id, tag;
-    vision::Box box;
-  };
-  std::vector<Shown> shown() const;
-  std::uint64_t objects_total() const { return objects_total_; }
-
  private:
   std::string object_id(std::uint64_t n) const { return camera_ + "-" + std::to_string(n); }
 
   std::string camera_;
   track::Tracker tracker_;
-  std::uint64_t objects_total_ = 0, highest_id_ = 0;
 };
 
 }  // namespace vigil::capture

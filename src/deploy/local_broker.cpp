@@ -36,11 +36,6 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_
 
 LocalBroker::~LocalBroker() { stop(); }
 
-int LocalBroker::pid() const {
-  std::lock_guard lock(mutex_);
-  return child_ ? child_->pid() : 0;
-}
-
 Status LocalBroker::spawn() {
   ChildOptions co;
   co.argv = {"mosquitto", "-c", conf_};
@@ -57,7 +52,6 @@ Status LocalBroker::spawn() {
   }
   std::lock_guard lock(mutex_);
   child_ = std::move(*child);
-  up_ = true;
   return ok_status();
 }
 
@@ -75,7 +69,6 @@ void LocalBroker::watch() {
       if (std::chrono::steady_clock::now() - up_since > std::chrono::minutes(1)) backoff.reset();
       continue;
     }
-    up_ = false;
     const double delay = backoff.next_delay_s();
     LOG_WARN("broker", "the local MQTT broker exited (status " << *code << "); modules over MQTT wait; restarting it on "
                                                                << uri() << " in " << delay << " s");
@@ -88,9 +81,9 @@ void LocalBroker::watch() {
       LOG_ERROR("broker", s.error().message);
       continue;
     }
-    restarts_.fetch_add(1);
+    ++restarts_;
     up_since = std::chrono::steady_clock::now();
-    LOG_INFO("broker", "the local MQTT broker is up again on " << uri() << " (restart " << restarts_.load() << ")");
+    LOG_INFO("broker", "the local MQTT broker is up again on " << uri() << " (restart " << restarts_ << ")");
   }
 }
 
@@ -104,7 +97,6 @@ void LocalBroker::stop() {
   std::lock_guard lock(mutex_);
   if (child_) child_->stop(std::chrono::milliseconds(3000));
   child_.reset();
-  up_ = false;
 }
 
 }  // namespace vigil::deploy

@@ -8,7 +8,6 @@
 //                                              └── spawn fails ──▶ Down again (longer back-off)
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -29,9 +28,6 @@ class LocalBroker {
   LocalBroker& operator=(const LocalBroker&) = delete;
 
   std::string uri() const { return "mqtt://127.0.0.1:" + std::to_string(port_); }
-  int restarts() const { return restarts_.load(); }
-  bool up() const { return up_.load(); }
-  int pid() const;
   void stop();  // any thread
 
  private:
@@ -45,8 +41,7 @@ class LocalBroker {
   std::condition_variable wake_;
   std::unique_ptr<ChildProcess> child_;
   bool stopping_ = false;
-  std::atomic<bool> up_{false};
-  std::atomic<int> restarts_{0};
+  int restarts_ = 0;  // watcher thread
   std::thread watcher_;
 };
 

@@ -65,6 +65,4 @@ vision::Box BoxFilter::box() const {
           static_cast<float>(h)};
 }
 
-float BoxFilter::speed() const { return static_cast<float>(std::hypot(axes_[0].v, axes_[1].v)); }
-
 }  // namespace vigil::track

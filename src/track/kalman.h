@@ -16,7 +16,6 @@ class BoxFilter {
   void predict(double dt_s);             // moves the state dt_s seconds ahead
   void update(const vision::Box& seen);  // folds in a measurement
   vision::Box box() const;               // the current estimate (width and height kept >= a small minimum)
-  float speed() const;                   // centre speed, image fractions per second
 
  private:
   struct Axis {

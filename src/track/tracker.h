@@ -70,7 +70,6 @@ class Tracker {
   TrackerStep update(const std::vector<Detection>& detections, double t_s);
   // Live tracks, tentative and confirmed.
   std::vector<Track> tracks() const;
-  const TrackerOptions& options() const { return options_; }
 
  private:
   struct Live {

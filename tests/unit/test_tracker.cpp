@@ -164,9 +164,13 @@ TEST(Tracker, ATrackKeepsItsTag) {
   // A box of another tag at the same place is a new track, not the person relabelled.
   auto step = t.update({{"dog", 0.9f, box_at(0.5, 0.5)}}, 0.5);
   EXPECT_EQ(step.ids[0], 0u);
+  bool found = false;
   for (const auto& tr : t.tracks()) {
-    if (tr.id == 1) EXPECT_EQ(tr.tag, "person");
+    if (tr.id != 1) continue;
+    found = true;
+    EXPECT_EQ(tr.tag, "person");
   }
+  EXPECT_TRUE(found);
 }
 
 TEST(Tracker, LowScoreBoxesExtendConfirmedTracksButStartNone) {
