@@ -22,6 +22,40 @@ std::string_view sniff_image_format(std::string_view b) {
   return "";
 }
 
+namespace {
+
+std::uint32_t be(std::string_view b, std::size_t at, int n) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// The JPEG markers before the image data: FFxx, then a 2-byte length for all but RSTn/SOI/EOI/TEM.
+std::optional<ImageSize> jpeg_size(std::string_view b) {
+  std::size_t i = 2;
+  while (i + 9 < b.size()) {
+    if (static_cast<unsigned char>(b[i]) != 0xFF) return std::nullopt;
+    const unsigned marker = static_cast<unsigned char>(b[i + 1]);
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) return ImageSize{be(b, i + 7, 2), be(b, i + 5, 2)};
+    if (marker == 0xDA) return std::nullopt;  // image data before any frame header
+    i += 2 + be(b, i + 2, 2);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<ImageSize> header_image_size(std::string_view b, std::string_view format) {
+  if (format == "png" && b.size() >= 24 && b.substr(12, 4) == "IHDR") return ImageSize{be(b, 16, 4), be(b, 20, 4)};
+  if (format == "jpeg") return jpeg_size(b);
+  return std::nullopt;
+}
+
 Result<cv::Mat> decode_image(std::string_view bytes) {
   if (bytes.empty()) return make_error(ErrorCode::InvalidArgument, "the image is empty (0 bytes)");
   const auto format = sniff_image_format(bytes);
@@ -30,6 +64,11 @@ Result<cv::Mat> decode_image(std::string_view bytes) {
   if (format.empty())
     return make_error(ErrorCode::InvalidArgument,
                       "the bytes are not an image vigil can read (expected JPEG, PNG, BMP, WebP, TIFF or PNM)");
+  if (auto size = header_image_size(bytes, format);
+      size && static_cast<std::uint64_t>(size->width) * size->height > kMaxPixels)
+    return make_error(ErrorCode::TooLarge, "the " + std::string(format) + " image says it is " + std::to_string(size->width) +
+                                               "x" + std::to_string(size->height) +
+                                               ": more than 100 megapixels (refused before decoding)");
   try {
     const cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
     cv::Mat img = cv::imdecode(buf, cv::IMREAD_COLOR);  // applies EXIF orientation

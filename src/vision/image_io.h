@@ -2,6 +2,8 @@
 // Thread-safe. Unreadable bytes are an InvalidArgument error saying which formats are accepted.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <opencv2/core.hpp>
@@ -12,6 +14,13 @@ namespace vigil::vision {
 
 // The image format named by the first bytes ("jpeg", "png", "gif", ...), or "" when unknown.
 std::string_view sniff_image_format(std::string_view bytes);
+
+// Width and height as a PNG (IHDR) or JPEG (its SOF segment) header states them, without decoding; nullopt for other
+// formats or a header that does not say. Lets decode_image refuse a decompression bomb before allocating for it.
+struct ImageSize {
+  std::uint32_t width = 0, height = 0;
+};
+std::optional<ImageSize> header_image_size(std::string_view bytes, std::string_view format);
 
 Result<cv::Mat> decode_image(std::string_view bytes);
 

@@ -72,3 +72,29 @@ TEST(ImageIo, BadBytesAreClearErrors) {
   EXPECT_FALSE(cut.ok());
   EXPECT_EQ(sniff_image_format(jpeg), "jpeg");
 }
+
+TEST(ImageIo, ABombIsRefusedFromItsHeaderBeforeDecoding) {
+  // Real encodings of a small image, with the size in their headers rewritten to 60000 x 60000 (3.6 gigapixels).
+  const cv::Mat small(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+  for (const char* ext : {".png", ".jpg"}) {
+    std::vector<uchar> enc;
+    ASSERT_TRUE(cv::imencode(ext, small, enc));
+    std::string bytes(enc.begin(), enc.end());
+    const auto format = sniff_image_format(bytes);
+    auto size = header_image_size(bytes, format);
+    ASSERT_TRUE(size.has_value()) << ext;
+    EXPECT_EQ(size->width, 24u);
+    EXPECT_EQ(size->height, 16u);
+    if (format == "png") {
+      for (std::size_t at : {16u, 20u}) bytes.replace(at, 4, std::string("\x00\x00\xEA\x60", 4));
+    } else {
+      const auto sof = bytes.find("\xFF\xC0");
+      ASSERT_NE(sof, std::string::npos);
+      bytes.replace(sof + 5, 4, std::string("\xEA\x60\xEA\x60", 4));
+    }
+    auto img = decode_image(bytes);
+    ASSERT_FALSE(img.ok()) << ext;
+    EXPECT_EQ(img.error().code, vigil::ErrorCode::TooLarge) << img.error().message;
+    EXPECT_NE(img.error().message.find("60000x60000"), std::string::npos) << img.error().message;
+  }
+}
