@@ -1,9 +1,11 @@
 #include "alert/alert_module.h"
 
 #include <cmath>
+#include <limits>
 
 #include "core/json_text.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/time_util.h"
 #include "vision/prediction_json.h"
 
@@ -30,13 +32,8 @@ AlertModule::Clock::time_point frame_time(const Message& in, const std::function
 
 std::uint64_t frame_number(const Message& in) {
   auto f = in.properties.find("frameNumber");
-  if (f == in.properties.end()) return 0;
-  std::uint64_t n = 0;
-  for (char ch : f->second) {
-    if (ch < '0' || ch > '9') return 0;
-    n = n * 10 + static_cast<std::uint64_t>(ch - '0');
-  }
-  return n;
+  const auto n = f == in.properties.end() ? std::nullopt : parse_whole(f->second, 1, std::numeric_limits<long long>::max());
+  return n ? static_cast<std::uint64_t>(*n) : 0;
 }
 
 }  // namespace
@@ -59,7 +56,8 @@ void AlertModule::on_message(const Message& in) {
     std::lock_guard lock(mutex_);
     decisions = engine_.evaluate(cam, *prediction, when, frame);
     snapshot = engine_.rules().snapshot;
-    remember_input(cam, frame, in, *prediction);
+    // Only an object's alert shows an earlier frame (its best one: frame, time, snapshot): keep the inputs only then.
+    if (engine_.rules().per_object && engine_.rules().snapshot_best) remember_input(cam, frame, in, *prediction);
     for (const auto& d : decisions) {
       nlohmann::json j = decision_to_json(d);
       j["time"] = format_utc_iso(when, 3) + "Z";
@@ -68,8 +66,11 @@ void AlertModule::on_message(const Message& in) {
       recent_.push_front(std::move(j));
       if (recent_.size() > 100) recent_.pop_back();
     }
-    for (const auto& [key, n] : engine_.objects_total())
-      context_.metrics().set("vigil_objects_total", {{"camera", key.first}, {"tag", key.second}}, static_cast<double>(n));
+    if (const auto& totals = engine_.objects_total(); totals != objects_published_) {
+      for (const auto& [key, n] : totals)
+        context_.metrics().set("vigil_objects_total", {{"camera", key.first}, {"tag", key.second}}, static_cast<double>(n));
+      objects_published_ = totals;
+    }
   }
   context_.metrics().inc("vigil_alert_predictions_total");
   for (const auto& d : decisions)

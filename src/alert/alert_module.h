@@ -59,7 +59,8 @@ class AlertModule {
   mutable std::mutex mutex_;
   AlertEngine engine_;
   std::deque<nlohmann::json> recent_;
-  std::map<std::string, std::deque<Input>> inputs_;  // per camera, the last 64
+  std::map<std::string, std::deque<Input>> inputs_;  // per camera, the last 64 (per-object best frames only)
+  std::map<std::pair<std::string, std::string>, std::uint64_t> objects_published_;  // on /metrics already
 };
 
 }  // namespace vigil::alert

@@ -50,7 +50,9 @@ Result<MqttOptions> parse_mqtt_uri(const std::string& uri, std::string* path) {
   return o;
 }
 
-MqttClient::MqttClient(MqttOptions options) : options_(std::move(options)) {
+MqttClient::MqttClient(MqttOptions options)
+    : options_(std::move(options)),
+      name_(std::string(options_.tls ? "mqtts://" : "mqtt://") + options_.host + ":" + std::to_string(options_.port)) {
   lib_init();
   mosq_ = mosquitto_new(options_.client_id.empty() ? nullptr : options_.client_id.c_str(),
                         options_.client_id.empty() ? true : options_.clean_session, this);
@@ -61,9 +63,7 @@ MqttClient::~MqttClient() {
   if (mosq_) mosquitto_destroy(mosq_);
 }
 
-std::string MqttClient::describe() const {
-  return std::string(options_.tls ? "mqtts://" : "mqtt://") + options_.host + ":" + std::to_string(options_.port);
-}
+const std::string& MqttClient::describe() const { return name_; }
 
 void MqttClient::subscribe(const std::string& filter, int qos) {
   {

@@ -61,7 +61,7 @@ class MqttClient {
   // Fire and forget (safe from the connection handler, on the network thread).
   void publish_nowait(const std::string& topic, const std::string& payload, int qos, bool retain);
   bool connected() const { return connected_.load(); }
-  std::string describe() const;
+  const std::string& describe() const;  // mqtt[s]://host:port (built once: the callbacks name it per message)
 
  private:
   static void handle_connect(mosquitto*, void* self, int rc);
@@ -70,6 +70,7 @@ class MqttClient {
   static void handle_publish(mosquitto*, void* self, int mid);
 
   MqttOptions options_;
+  const std::string name_;
   mosquitto* mosq_ = nullptr;
   MessageHandler on_message_;
   ConnectionHandler on_connection_;
