@@ -47,10 +47,7 @@ class Collector : public hub::EndpointSender {
 
 std::string default_out_dir(const RunOptions& o) {
   const std::string state = o.state_dir.empty() ? deploy::default_state_dir() : o.state_dir;
-  std::string stamp = format_utc_iso(std::chrono::system_clock::now(), 0);
-  for (char& c : stamp)
-    if (c == ':') c = '-';
-  return state + "/replays/" + fs::path(o.clip).stem().string() + "-" + stamp;
+  return state + "/replays/" + fs::path(o.clip).stem().string() + "-" + file_stamp(std::chrono::system_clock::now());
 }
 
 Result<alert::Truth> load_truth(const std::string& path) {

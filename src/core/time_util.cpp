@@ -27,6 +27,13 @@ std::string format_utc_iso(std::chrono::system_clock::time_point t, int fraction
   return out;
 }
 
+std::string file_stamp(std::chrono::system_clock::time_point t) {
+  std::string s = format_utc_iso(t, 0);
+  for (char& c : s)
+    if (c == ':') c = '-';
+  return s;
+}
+
 std::int64_t unix_now_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();

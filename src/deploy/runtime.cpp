@@ -10,7 +10,6 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/text.h"
-#include "core/time_util.h"
 #include "deploy/health_check.h"
 #include "deploy/local_broker.h"
 #include "deploy/local_modules.h"
@@ -336,10 +335,6 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   auto outbox = hub::Outbox::open(r.o.work_dir + "/outbox.db", {r.d.ttl_s, r.d.max_store_bytes});
   if (!outbox) return outbox.error();
   r.outbox = std::move(*outbox);
-  for (const auto& [endpoint, st] : r.outbox->stats())  // what an earlier run (or a crash) left: say so
-    if (st.depth > 0)
-      LOG_WARN("agent", "the outbox holds " << st.depth << " message(s) for " << endpoint << " from an earlier run, the oldest "
-                                            << (unix_now_ms() - st.oldest_enqueued_ms) / 1000 << " s old; they are delivered first");
   hub::HubOptions ho;
   ho.device_id = r.o.device_id;
   ho.routes = *routes;

@@ -95,26 +95,32 @@ std::unique_ptr<ModuleContext> Hub::context_for(const std::string& module) {
 }
 
 void Hub::settle_upstream_queues() {
-  if (uplink_of_.empty()) return;
-  std::set<std::string> waiting;
-  const auto stats = outbox_.stats();
-  for (const auto& [endpoint, st] : stats)
-    if (st.depth > 0) waiting.insert(endpoint);
-  const auto moves = plan_queue_moves(outbox_.uplinks(), uplink_of_, waiting);
-  std::vector<std::pair<std::string, std::string>> renames;
-  for (const auto& m : moves) renames.emplace_back(m.from, m.to);
-  if (auto s = outbox_.reassign(renames, uplink_of_); !s) {
-    LOG_ERROR("hub", s.error().message << "; the queues keep their names");
-    return;
+  auto stats = outbox_.stats();
+  if (!uplink_of_.empty()) {
+    std::set<std::string> waiting;
+    for (const auto& [endpoint, st] : stats)
+      if (st.depth > 0) waiting.insert(endpoint);
+    const auto moves = plan_queue_moves(outbox_.uplinks(), uplink_of_, waiting);
+    std::vector<std::pair<std::string, std::string>> renames;
+    for (const auto& m : moves) renames.emplace_back(m.from, m.to);
+    if (auto s = outbox_.reassign(renames, uplink_of_); !s) {
+      LOG_ERROR("hub", s.error().message << "; the queues keep their names");
+    } else {
+      for (const auto& m : moves) {
+        const auto n = stats.at(m.from).depth;
+        if (m.gone)
+          LOG_WARN("hub", n << " message(s) wait for " << m.uplink << ", which is no longer an uplink; they are kept in the "
+                            << "outbox as " << m.to << " (add the uplink again to deliver them)");
+        else
+          LOG_INFO("hub", n << " message(s) for " << m.uplink << " follow it from " << m.from << " to " << m.to);
+      }
+      if (!moves.empty()) stats = outbox_.stats();
+    }
   }
-  for (const auto& m : moves) {
-    const auto n = stats.at(m.from).depth;
-    if (m.gone)
-      LOG_WARN("hub", n << " message(s) wait for " << m.uplink << ", which is no longer an uplink; they are kept in the outbox as "
-                        << m.to << " (add the uplink again to deliver them)");
-    else
-      LOG_INFO("hub", n << " message(s) for " << m.uplink << " follow it from " << m.from << " to " << m.to);
-  }
+  for (const auto& [endpoint, st] : stats)  // what an earlier run (or a crash) left, under its name from now on
+    if (st.depth > 0)
+      LOG_WARN("hub", "the outbox holds " << st.depth << " message(s) for " << endpoint << " from an earlier run, the oldest "
+                                          << (unix_now_ms() - st.oldest_enqueued_ms) / 1000 << " s old; they are delivered first");
 }
 
 void Hub::start() {

@@ -142,10 +142,7 @@ Result<OutboxRecovery> Outbox::recover_if_damaged(const std::string& path, Outbo
   report.damaged = true;
   report.why = verdict;
   std::replace(report.why.begin(), report.why.end(), '\n', ' ');
-  std::string stamp = format_utc_iso(std::chrono::system_clock::now(), 0);
-  for (char& c : stamp)
-    if (c == ':') c = '-';
-  report.moved_to = path + ".corrupt-" + stamp;
+  report.moved_to = path + ".corrupt-" + file_stamp(std::chrono::system_clock::now());
   for (const char* suffix : {"", "-wal", "-shm"}) {
     if (!fs::exists(path + suffix, ec)) continue;
     fs::rename(path + suffix, report.moved_to + suffix, ec);
