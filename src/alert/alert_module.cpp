@@ -12,7 +12,7 @@
 namespace vigil::alert {
 
 AlertModule::AlertModule(ModuleContext& context, AlertRules rules, std::function<Clock::time_point()> now)
-    : context_(context), now_(std::move(now)), engine_(std::move(rules)) {
+    : context_(context), now_(std::move(now)), engine_(std::move(rules)), overlay_(overlay_of(engine_.rules())) {
   context_.metrics().describe("vigil_alert_predictions_total", "counter", "Predictions the alert module evaluated");
   context_.metrics().describe("vigil_alert_alerts_total", "counter", "Alerts sent, by tag");
   context_.metrics().describe("vigil_alert_bad_input_total", "counter", "Input messages that were not predictions");
@@ -159,6 +159,7 @@ Status AlertModule::apply_rules(const nlohmann::json& patch, bool whole) {
     return next.error();
   }
   engine_.set_rules(std::move(*next));
+  overlay_ = overlay_of(engine_.rules());
   LOG_INFO("alert", "[" << context_.module_id() << "] rules updated: " << json_text(patch));
   return ok_status();
 }
@@ -172,7 +173,7 @@ nlohmann::json AlertModule::explain(std::size_t last) const {
 
 vision::Overlay AlertModule::overlay() const {
   std::lock_guard lock(mutex_);
-  return overlay_of(engine_.rules());
+  return overlay_;
 }
 
 AlertRules AlertModule::rules() const {

@@ -37,7 +37,7 @@ class AlertModule {
   Status replace_rules(const nlohmann::json& rules);  // a whole rule set: keys left out take their defaults
   nlohmann::json explain(std::size_t last = 20) const;  // newest first
   AlertRules rules() const;
-  vision::Overlay overlay() const;  // the rules' zones and lines, for previews
+  vision::Overlay overlay() const;  // the rules' zones and lines, for previews (any thread)
 
  private:
   Status apply_rules(const nlohmann::json& j, bool whole);
@@ -58,6 +58,7 @@ class AlertModule {
   Snapshotter snapshotter_;
   mutable std::mutex mutex_;
   AlertEngine engine_;
+  vision::Overlay overlay_;  // the rules' zones and lines, drawn on every preview frame: made when the rules change
   std::deque<nlohmann::json> recent_;
   std::map<std::string, std::deque<Input>> inputs_;  // per camera, the last 64 (per-object best frames only)
   std::map<std::pair<std::string, std::string>, std::uint64_t> objects_published_;  // on /metrics already

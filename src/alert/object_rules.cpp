@@ -116,7 +116,8 @@ void ObjectEngine::try_detect(const AlertRules& rules, Camera& c, Object& o, boo
 // Lines and loitering zones, by the object's bottom centre.
 void ObjectEngine::places(const AlertRules& rules, Object& o, std::chrono::system_clock::time_point now,
                           const std::string& camera, std::vector<Decision>& out) {
-  if ((o.quiet && !o.moved) || !tag_allowed(rules, o.tag)) return;
+  const bool loiter_zones = std::any_of(rules.zones.begin(), rules.zones.end(), [](const Zone& z) { return z.loiter_s > 0; });
+  if ((rules.lines.empty() && !loiter_zones) || (o.quiet && !o.moved) || !tag_allowed(rules, o.tag)) return;
   const auto hours = active_hours_step(rules, now);
   const bool active = !hours || hours->passed;
   const double now_s = seconds_of(now);
