@@ -3,9 +3,9 @@
 publishes 600 numbered messages (QoS 1), it is restarted on the same port, the hub (within 2 s) and the module
 reconnect, and every message reaches $upstream. (Its persistence in the state folder covers the race this test does
 not force: a module back before the hub finds the hub's session and its queued messages still there.)"""
-import argparse, json, os, signal, subprocess, sys, tempfile, time
+import argparse, json, os, signal, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks
+from vigil_harness import Checks, terminate
 from camera_harness import wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -57,9 +57,5 @@ try:
     c.expect(wait_for(lambda: len(delivered()) == N, 90), "every message reaches $upstream after the restart: %d of %d, missing %s"
              % (len(delivered()), N, sorted(set(range(1, N + 1)) - delivered())[:20]))
 finally:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    terminate(proc)
 sys.exit(c.done())

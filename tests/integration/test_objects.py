@@ -9,9 +9,9 @@ parked van and car stay in view throughout; truth.json says who is where):
   snapshots kept in --out;
 - `vigil replay` and `vigil replay --realtime` give the same alerts, frame for frame;
 - `vigil run` on the clip: /metrics counts objects and crossings, `vigil explain` names the object of a decision."""
-import argparse, json, os, signal, subprocess, sys, tempfile, urllib.request
+import argparse, json, os, subprocess, sys, tempfile, urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port
+from vigil_harness import Checks, free_port, terminate
 from camera_harness import wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -150,11 +150,7 @@ def test_run_metrics_and_explain():
         t = explained()
         c.expect(t and t[0]["objectId"].startswith("driveway-") and t[0]["trace"], "explain: objectId and the trace: %s" % t[:1])
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        terminate(proc)
 
 
 test_camera_ids()

@@ -45,6 +45,17 @@ class Vigil:
         return self.proc.wait(timeout=30)
 
 
+def terminate(proc, timeout=30):
+    """SIGTERM, then SIGKILL if it has not ended within `timeout` s; returns its exit code (-1 when killed)."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return -1
+
+
 def request(url, body=None, headers=None, method=None):
     """Returns (status, headers, body bytes); never raises on HTTP errors."""
     req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
