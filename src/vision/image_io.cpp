@@ -1,5 +1,8 @@
 #include "vision/image_io.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/files.h"
@@ -48,11 +51,84 @@ std::optional<ImageSize> jpeg_size(std::string_view b) {
   return std::nullopt;
 }
 
+std::uint32_t le(std::string_view b, std::size_t at, int n) {
+  std::uint32_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// BMP: BITMAPINFOHEADER's int32 width and height (negative height: top-down rows).
+std::optional<ImageSize> bmp_size(std::string_view b) {
+  if (b.size() < 26) return std::nullopt;
+  const auto w = static_cast<std::int32_t>(le(b, 18, 4)), h = static_cast<std::int32_t>(le(b, 22, 4));
+  return ImageSize{static_cast<std::uint32_t>(w < 0 ? -static_cast<std::int64_t>(w) : w),
+                   static_cast<std::uint32_t>(h < 0 ? -static_cast<std::int64_t>(h) : h)};
+}
+
+// WebP: the first chunk says: VP8X (24-bit canvas size − 1), VP8L (14-bit sizes − 1) or VP8 (14-bit sizes).
+std::optional<ImageSize> webp_size(std::string_view b) {
+  if (b.size() < 30) return std::nullopt;
+  const auto chunk = b.substr(12, 4);
+  if (chunk == "VP8X") return ImageSize{le(b, 24, 3) + 1, le(b, 27, 3) + 1};
+  if (chunk == "VP8L" && static_cast<unsigned char>(b[20]) == 0x2F) {
+    const std::uint32_t bits = le(b, 21, 4);
+    return ImageSize{(bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1};
+  }
+  if (chunk == "VP8 ") return ImageSize{le(b, 26, 2) & 0x3FFF, le(b, 28, 2) & 0x3FFF};
+  return std::nullopt;
+}
+
+// TIFF: ImageWidth (256) and ImageLength (257) in the first image file directory.
+std::optional<ImageSize> tiff_size(std::string_view b) {
+  const bool little = b[0] == 'I';
+  auto num = [&](std::size_t at, int n) { return little ? le(b, at, n) : be(b, at, n); };
+  if (b.size() < 8) return std::nullopt;
+  const std::size_t ifd = num(4, 4);
+  if (ifd + 2 > b.size()) return std::nullopt;
+  const std::size_t count = num(ifd, 2);
+  ImageSize size;
+  for (std::size_t i = 0; i < count && ifd + 2 + (i + 1) * 12 <= b.size(); ++i) {
+    const std::size_t e = ifd + 2 + i * 12;
+    const std::uint32_t tag = num(e, 2), type = num(e + 2, 2);
+    const std::uint32_t value = type == 3 ? num(e + 8, 2) : num(e + 8, 4);
+    if (tag == 256) size.width = value;
+    if (tag == 257) size.height = value;
+  }
+  if (!size.width || !size.height) return std::nullopt;
+  return size;
+}
+
+// PNM: "P6 <width> <height> ...", whitespace and # comments between the fields.
+std::optional<ImageSize> pnm_size(std::string_view b) {
+  std::size_t i = 2;
+  auto field = [&]() -> std::optional<std::uint64_t> {
+    while (i < b.size() && (std::isspace(static_cast<unsigned char>(b[i])) || b[i] == '#'))
+      if (b[i] == '#') {
+        while (i < b.size() && b[i] != '\n') ++i;
+      } else {
+        ++i;
+      }
+    std::uint64_t v = 0;
+    const std::size_t start = i;
+    while (i < b.size() && std::isdigit(static_cast<unsigned char>(b[i])) && v < (1ull << 32)) v = v * 10 + static_cast<unsigned>(b[i++] - '0');
+    if (i == start) return std::nullopt;
+    return v;
+  };
+  const auto w = field(), h = field();
+  if (!w || !h) return std::nullopt;
+  const auto clamp = [](std::uint64_t v) { return static_cast<std::uint32_t>(std::min<std::uint64_t>(v, 0xFFFFFFFFu)); };
+  return ImageSize{clamp(*w), clamp(*h)};
+}
+
 }  // namespace
 
 std::optional<ImageSize> header_image_size(std::string_view b, std::string_view format) {
   if (format == "png" && b.size() >= 24 && b.substr(12, 4) == "IHDR") return ImageSize{be(b, 16, 4), be(b, 20, 4)};
   if (format == "jpeg") return jpeg_size(b);
+  if (format == "bmp") return bmp_size(b);
+  if (format == "webp") return webp_size(b);
+  if (format == "tiff") return tiff_size(b);
+  if (format == "pnm") return pnm_size(b);
   return std::nullopt;
 }
 

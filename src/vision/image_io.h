@@ -15,8 +15,8 @@ namespace vigil::vision {
 // The image format named by the first bytes ("jpeg", "png", "gif", ...), or "" when unknown.
 std::string_view sniff_image_format(std::string_view bytes);
 
-// Width and height as a PNG (IHDR) or JPEG (its SOF segment) header states them, without decoding; nullopt for other
-// formats or a header that does not say. Lets decode_image refuse a decompression bomb before allocating for it.
+// Width and height as the header states them (PNG's IHDR, JPEG's SOF, BMP, WebP, TIFF's first directory, PNM),
+// without decoding; nullopt for a header that does not say. Lets decode_image refuse a decompression bomb before allocating for it.
 struct ImageSize {
   std::uint32_t width = 0, height = 0;
 };

@@ -98,3 +98,33 @@ TEST(ImageIo, ABombIsRefusedFromItsHeaderBeforeDecoding) {
     EXPECT_NE(img.error().message.find("60000x60000"), std::string::npos) << img.error().message;
   }
 }
+
+TEST(ImageIo, EveryFormatsHeaderSaysItsSize) {
+  const cv::Mat small(16, 24, CV_8UC3, cv::Scalar(10, 200, 30));
+  const std::vector<std::pair<const char*, std::vector<int>>> encodings = {
+      {".bmp", {}}, {".webp", {cv::IMWRITE_WEBP_QUALITY, 80}}, {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}},
+      {".tiff", {}}, {".ppm", {}}};
+  for (const auto& [ext, params] : encodings) {
+    std::vector<uchar> enc;
+    ASSERT_TRUE(cv::imencode(ext, small, enc, params)) << ext;
+    const std::string bytes(enc.begin(), enc.end());
+    auto size = header_image_size(bytes, sniff_image_format(bytes));
+    ASSERT_TRUE(size.has_value()) << ext;
+    EXPECT_EQ(size->width, 24u) << ext;
+    EXPECT_EQ(size->height, 16u) << ext;
+  }
+}
+
+TEST(ImageIo, BmpAndPnmBombsAreRefusedBeforeDecoding) {
+  std::vector<uchar> enc;
+  ASSERT_TRUE(cv::imencode(".bmp", cv::Mat(16, 24, CV_8UC3, cv::Scalar(1, 2, 3)), enc));
+  std::string bmp(enc.begin(), enc.end());
+  bmp.replace(18, 8, std::string("\x60\xEA\x00\x00\xA0\x15\xFF\xFF", 8));  // 60000 wide, -60000 high (top-down)
+  auto img = decode_image(bmp);
+  ASSERT_FALSE(img.ok());
+  EXPECT_EQ(img.error().code, vigil::ErrorCode::TooLarge) << img.error().message;
+  EXPECT_NE(img.error().message.find("60000x60000"), std::string::npos) << img.error().message;
+  auto pnm = decode_image("P6\n# a comment\n100000 100000\n255\n" + std::string(64, '\x10'));
+  ASSERT_FALSE(pnm.ok());
+  EXPECT_EQ(pnm.error().code, vigil::ErrorCode::TooLarge) << pnm.error().message;
+}
