@@ -1,6 +1,7 @@
 // vigil run [MANIFEST]: the main job — a deployment's modules, hub and uplinks in this process, supervised, with
 // status, logs and alert traces in the state folder for `vigil list|logs|explain`. With no manifest, the built-in
-// default (deploy/load.h). The manifest is watched: changed desired properties (alert rules) apply at once.
+// default (deploy/load.h). The manifest is watched: changed desired properties (alert rules) apply at once,
+// a module whose env or image changed restarts with it.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -109,7 +110,7 @@ int run_deployment(const RunOptions& o) {
       manifest_mtime = mt;
       auto updated = deploy::load_deployment(o.manifest, o.env_file, o.sets, state_dir);
       if (!updated) LOG_ERROR("agent", "the changed manifest is not applied: " << updated.error().message);
-      else (*rt)->apply_desired(updated->deployment);
+      else (*rt)->apply_changes(updated->deployment);
     }
     std::unique_lock lock(m);
     if (cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop; })) break;

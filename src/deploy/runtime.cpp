@@ -14,6 +14,7 @@
 #include "deploy/local_broker.h"
 #include "deploy/local_modules.h"
 #include "deploy/snapshots.h"
+#include "deploy/spec_diff.h"
 #include "http/preview_server.h"
 #include "hub/mqtt_client.h"
 #include "hub/mqtt_transport.h"
@@ -100,6 +101,10 @@ struct Runtime::Impl {
                                           // cover an object's first second (its best frame) at MAX_FPS up to ~10
   std::atomic<bool> snapshots_wanted{false};
   std::unique_ptr<SnapshotFolder> snapshots;
+  std::mutex plan_mutex;  // cameras, vision and d.modules once running: the manifest's watcher changes them
+
+  // A module whose spec changed: its new plan checked and kept, then restarted (or stopped) by the supervisor.
+  Status replace_module(const ModuleSpec& m, const std::vector<std::string>& changes);
 
   std::string store_snapshot(const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
                              const std::string& alert_id);
@@ -272,14 +277,24 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
   switch (m.kind) {
     case ModuleKind::Camera: {
       auto it = preview_of.find(m.name);
-      return start_camera(hub->context_for(m.name), cameras.at(m.name), *models,
+      const capture::CameraSettings settings = [&] {
+        std::lock_guard lock(plan_mutex);
+        return cameras.at(m.name);
+      }();
+      return start_camera(hub->context_for(m.name), settings, *models,
                           it == preview_of.end() ? nullptr : it->second, totals,
                           [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) {
                             if (snapshots_wanted.load(std::memory_order_relaxed)) frames.put(camera, n, image);
                           },
                           [this] { return overlay(); });
     }
-    case ModuleKind::Vision: return start_vision(m.name, vision.at(m.name), *models, metrics);
+    case ModuleKind::Vision: {
+      const VisionPlan plan = [&] {
+        std::lock_guard lock(plan_mutex);
+        return vision.at(m.name);
+      }();
+      return start_vision(m.name, plan, *models, metrics);
+    }
     case ModuleKind::Alert: {
       auto rules = alert::parse_rules(m.desired);  // the current desired properties (they may have changed)
       if (!rules) return rules.error();
@@ -463,19 +478,63 @@ std::map<std::string, nlohmann::json> Runtime::explain() const {
   return out;
 }
 
-void Runtime::apply_desired(const Deployment& updated) {
+void Runtime::apply_changes(const Deployment& updated) {
+  Impl& r = *impl_;
+  for (const auto& m : updated.modules)
+    if (!r.d.find(m.name)) LOG_WARN("agent", "[" << m.name << "] is new in the manifest: restart vigil run to start it");
+  for (const auto& m : r.d.modules)
+    if (!updated.find(m.name)) LOG_WARN("agent", "[" << m.name << "] is gone from the manifest: restart vigil run to remove it");
+  if (updated.routes != r.d.routes || updated.uplinks != r.d.uplinks || updated.ttl_s != r.d.ttl_s ||
+      updated.max_store_bytes != r.d.max_store_bytes)
+    LOG_WARN("agent", "the routes, uplinks or store settings changed: they apply when vigil run starts again");
   for (const auto& m : updated.modules) {
-    const ModuleSpec* current = impl_->d.find(m.name);
-    if (!current || current->desired == m.desired) continue;
-    if (auto s = impl_->supervisor->update_desired(m.name, m.desired); !s) {
-      LOG_ERROR("agent", "[" << m.name << "] new desired properties refused, the old ones stay: " << s.error().message);
+    const ModuleSpec* current = r.d.find(m.name);
+    if (!current) continue;
+    if (const auto changes = restart_changes(*current, m); !changes.empty()) {
+      if (auto s = r.replace_module(m, changes); !s) {
+        LOG_ERROR("agent", "[" << m.name << "] the changed module is not applied, the running one stays: " << s.error().message);
+        continue;
+      }
+    } else if (current->desired != m.desired) {
+      if (auto s = r.supervisor->update_desired(m.name, m.desired); !s) {
+        LOG_ERROR("agent", "[" << m.name << "] new desired properties refused, the old ones stay: " << s.error().message);
+        continue;
+      }
+      LOG_INFO("agent", "[" << m.name << "] desired properties applied");
+    } else {
       continue;
     }
-    LOG_INFO("agent", "[" << m.name << "] desired properties applied");
-    for (auto& mine : impl_->d.modules)
-      if (mine.name == m.name) mine.desired = m.desired;
+    std::lock_guard lock(r.plan_mutex);
+    for (auto& mine : r.d.modules)
+      if (mine.name == m.name) mine = m;
   }
-  impl_->refresh_snapshots_wanted();
+  r.refresh_snapshots_wanted();
+}
+
+Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std::string>& changes) {
+  std::string what;
+  for (const auto& c : changes) what += (what.empty() ? "" : ", ") + c;
+  if (m.kind == ModuleKind::Camera) {  // checked before the running one stops
+    auto settings = camera_plan(m, d, o, nullptr);
+    if (!settings) return settings.error();
+    for (const auto& w : capture::unknown_setting_warnings(m.env)) LOG_WARN("agent", "[" << m.name << "] " << w);
+    std::lock_guard lock(plan_mutex);
+    const auto& old = cameras.at(m.name);
+    if (old.preview_port != settings->preview_port || old.preview_host != settings->preview_host)
+      LOG_WARN("agent", "[" << m.name << "] its preview stays on " << old.preview_host << ":" << old.preview_port
+                            << " until vigil run starts again");
+    cameras[m.name] = *settings;
+  } else if (m.kind == ModuleKind::Vision) {
+    auto v = vision_plan(m, o);
+    if (!v) return v.error();
+    std::lock_guard lock(plan_mutex);
+    vision[m.name] = *v;
+  } else if (m.kind == ModuleKind::Alert) {
+    if (auto rules = alert::parse_rules(m.desired); !rules) return rules.error();
+  }
+  LOG_INFO("agent", "[" << m.name << "] changed in the manifest (" << what << "): "
+                        << (m.running ? "restarting it with the new settings" : "stopping it"));
+  return supervisor->replace(m);
 }
 
 std::map<std::string, std::string> Runtime::log_aliases() const {

@@ -88,8 +88,10 @@ class Runtime {
   capture::CameraCounters camera_totals() const;
   // Each alert module's recent decisions with traces (newest first).
   std::map<std::string, nlohmann::json> explain() const;
-  // Applies the desired properties of a re-read manifest to the running modules whose desired changed.
-  void apply_desired(const Deployment& updated);
+  // Applies a re-read manifest as edgeAgent would: a module whose env, image or createOptions changed restarts with
+  // them (checked first: a broken change leaves the running module as it is), changed desired properties apply
+  // live, and what needs vigil run to start again (new or removed modules, routes, uplinks) is said in the log.
+  void apply_changes(const Deployment& updated);
   // Aliases for log routing: camera ids → their module.
   std::map<std::string, std::string> log_aliases() const;
 

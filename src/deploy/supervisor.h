@@ -5,6 +5,9 @@
 //
 // Threads: start_all(), stop_all() and the accessors from any one controlling thread; a watcher thread of its own
 // calls tick() every 100 ms between start_all() and stop_all(). A module that fails never stops the others.
+// Two locks: `control_` orders the operations that start and stop instances (they may block: a camera that takes
+// seconds to open, a child that takes seconds to end); `mutex_` guards only the states, never across a blocking
+// call, so states() and all_done() answer at once while a module starts or stops.
 #pragma once
 
 #include <atomic>
@@ -64,6 +67,10 @@ class Supervisor {
   std::vector<ModuleState> states() const;
   // Applies desired properties to a running module; NotFound when it is not running.
   Status update_desired(const std::string& module, const nlohmann::json& desired);
+  // A module's spec changed (its env, image, createOptions or status): restarts it with the new one, as edgeAgent
+  // does (not counted as a restart), stops it ("status": "stopped") or starts a stopped one; a module in back-off
+  // keeps the spec for its next start; a failed one gets another chance. NotFound: no such module.
+  Status replace(const ModuleSpec& spec);
   // True when every module (of `kind`, e.g. "camera", when given) has ended and none waits for a restart: a
   // replay's cameras have read their clips.
   bool all_done(const std::string& kind = "") const;
@@ -72,19 +79,23 @@ class Supervisor {
   struct Slot {
     ModuleSpec spec;
     std::unique_ptr<ModuleInstance> instance;
+    bool running = false;  // instance != nullptr, readable under mutex_ alone
     ModuleState state;
     Clock::time_point started{}, restart_at{};
   };
+  // All four with control_ held and mutex_ not held; they take mutex_ only to publish.
   void start(Slot& slot, Clock::time_point now);
   void on_exit(Slot& slot, int code, bool unhealthy, Clock::time_point now);
   void halt(Slot& slot);           // stops its running instance and lets it go
   void stop_for_good(Slot& slot);  // halt (when running), logged, and status Stopped: not restarted
+  Slot* find(const std::string& module);
 
-  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<std::unique_ptr<Slot>> slots_;  // the vector is fixed after construction
   ModuleStarter starter_;
   AgentSettings agent_;
   bool restarts_;
-  mutable std::mutex mutex_;
+  std::mutex control_;        // held by whoever starts or stops instances; Slot::spec and Slot::instance under it
+  mutable std::mutex mutex_;  // Slot::state, Slot::running
   std::thread watcher_;
   std::atomic<bool> stopping_{false};
 };

@@ -145,15 +145,22 @@ void Hub::stop() {
     in->wake.notify_all();
     if (in->thread.joinable()) in->thread.join();
   }
-  std::lock_guard lock(mutex_);
-  for (auto& [_, p] : pumps_) {
+  // Joined without holding mutex_: a pump may be waiting for an acknowledgement that a thread delivers only after
+  // its own send() (which takes mutex_) returned.
+  std::vector<Pump*> pumps;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [_, p] : pumps_) pumps.push_back(p.get());
+  }
+  for (Pump* p : pumps) {
     {
       std::lock_guard l(p->mutex);
       p->stopping = true;
     }
     p->wake.notify_all();
-    if (p->thread.joinable()) p->thread.join();
   }
+  for (Pump* p : pumps)
+    if (p->thread.joinable()) p->thread.join();
 }
 
 bool Hub::wait_idle(std::chrono::milliseconds timeout, bool outbox) {
@@ -289,11 +296,23 @@ void Hub::run_pump(Pump& p) {
   auto last_gauges = std::chrono::steady_clock::time_point{};
   std::vector<std::int64_t> unremoved;
   // The gauges scan the whole outbox: at most once a second, and once more when the queue is empty.
+  bool late = false;  // the oldest waiting message is older than backlog_warn_s: WARN once, INFO when it recovers
   auto gauges = [&](bool force) {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_gauges < std::chrono::seconds(1)) return;
     last_gauges = now;
-    publish_gauges();
+    const auto stats = publish_gauges();
+    const auto it = stats.find(p.endpoint);
+    const std::uint64_t depth = it == stats.end() ? 0 : it->second.depth;
+    const double age = depth ? (unix_now_ms() - it->second.oldest_enqueued_ms) / 1000.0 : 0;
+    if (!late && options_.backlog_warn_s > 0 && age > options_.backlog_warn_s) {
+      late = true;
+      LOG_WARN("hub", p.endpoint << (p.sender ? " (" + p.sender->describe() + ")" : std::string()) << ": " << depth
+                                 << " message(s) wait, the oldest " << static_cast<std::int64_t>(age) << " s old");
+    } else if (late && age <= options_.backlog_warn_s) {
+      late = false;
+      LOG_INFO("hub", p.endpoint << ": the backlog is down to " << depth << " message(s)");
+    }
   };
   for (;;) {
     {
@@ -375,15 +394,17 @@ void Hub::run_pump(Pump& p) {
   }
 }
 
-void Hub::publish_gauges() {
+std::map<std::string, EndpointStats> Hub::publish_gauges() {
   const auto now = unix_now_ms();
-  for (const auto& [endpoint, s] : outbox_.stats()) {
+  auto stats = outbox_.stats();
+  for (const auto& [endpoint, s] : stats) {
     const Labels l = {{"endpoint", endpoint}};
     metrics_.set("vigil_outbox_depth", l, static_cast<double>(s.depth));
     metrics_.set("vigil_outbox_oldest_age_seconds", l, s.oldest_enqueued_ms ? (now - s.oldest_enqueued_ms) / 1000.0 : 0);
     metrics_.set("vigil_outbox_expired_total", l, static_cast<double>(s.expired));
     metrics_.set("vigil_outbox_evicted_total", l, static_cast<double>(s.evicted));
   }
+  return stats;
 }
 
 std::uint64_t Hub::delivered(const std::string& endpoint) const {

@@ -43,6 +43,7 @@ struct HubOptions {
   std::vector<Route> routes;
   std::size_t input_queue = 1000;
   double retry_initial_s = 1, retry_max_s = 60;
+  double backlog_warn_s = 60;  // WARN when an endpoint's oldest waiting message passes this age (0: never)
 };
 
 class Hub {
@@ -89,7 +90,7 @@ class Hub {
   void run_local(LocalInput& in);
   void run_pump(Pump& p);
   Pump& pump_for(const std::string& endpoint);  // creates on first use (under mutex_)
-  void publish_gauges();
+  std::map<std::string, EndpointStats> publish_gauges();  // and returns the stats it published
 
   HubOptions options_;
   Outbox& outbox_;

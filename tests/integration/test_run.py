@@ -42,6 +42,15 @@ def write(path, obj):
     return path
 
 
+def rewrite(path, obj):
+    """Writes the file again with a modification time that surely differs from the last one (vigil watches it)."""
+    before = os.stat(path).st_mtime_ns
+    write(path, obj)
+    st = os.stat(path)
+    if st.st_mtime_ns <= before:
+        os.utime(path, ns=(st.st_atime_ns, before + 1_000_000))
+
+
 def http_get(url):
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -250,17 +259,31 @@ if os.path.isdir(MODEL):
     c.expect(all(others[n] == "running" for n in ("cam", "fruit", "relay", "alerts")), "the others keep running: %s" % others)
     c.expect(upstream("alerts") == [], "only Banana: no alert on the apple")
     # … then the rules change in the manifest: applied while it runs.
-    time.sleep(1.1)  # a new modification time
-    write(path, manifest({"threshold": 0.6}))
+    rewrite(path, manifest({"threshold": 0.6}))
     c.expect(wait_for(lambda: len(upstream("alerts")) > 0, 30), "desired properties changed at run time: alerts flow")
     bad = manifest({"threshold": 0.6})
     bad["modules"]["alerts"]["desired"] = {"threshold": "lots"}
-    time.sleep(1.1)
-    write(path, bad)
+    rewrite(path, bad)
     c.expect(wait_for(lambda: "refused" in run("logs", "vigil", "--state-dir", state).stdout or
                       "refused" in run("logs", "alerts", "--state-dir", state).stdout, 15), "an invalid update is refused")
     n = len(upstream("alerts"))
     c.expect(wait_for(lambda: len(upstream("alerts")) > n, 15), "after the refused update the old rules still alert")
+    # A camera env edit restarts the camera with the new env (as edgeAgent does); a broken one leaves it running.
+    renamed = manifest({"threshold": 0.6})
+    renamed["modules"]["cam"]["env"]["CAMERA_ID"] = {"value": "yard"}
+    rewrite(path, renamed)
+    c.expect(wait_for(lambda: any(m["body"].get("camera") == "yard" for m in upstream("alerts")), 30),
+             "camera env changed at run time: the camera restarts with it (alerts now from 'yard')")
+    c.expect("changed in the manifest (env CAMERA_ID): restarting it" in run("logs", "cam", "--state-dir", state).stdout,
+             "the restart for the env change is logged")
+    broken = manifest({"threshold": 0.6})
+    broken["modules"]["cam"]["env"]["CAMERA_ID"] = {"value": "yard"}
+    broken["modules"]["cam"]["env"]["MAX_FPS"] = {"value": "NaN"}
+    rewrite(path, broken)
+    c.expect(wait_for(lambda: "the changed module is not applied" in run("logs", "cam", "--state-dir", state).stdout, 15),
+             "a broken camera env edit is refused")
+    n = len(upstream("alerts"))
+    c.expect(wait_for(lambda: len(upstream("alerts")) > n, 15), "after the refused env edit the camera still runs")
     r = run("run", path, "--state-dir", state, timeout=30)
     c.expect(r.returncode == 2 and "another vigil run" in r.stderr, "a second run on the same state folder is refused: " + r.stderr)
     proc.send_signal(signal.SIGTERM)

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +23,7 @@
 #include "deploy/ops_text.h"
 #include "deploy/restart_policy.h"
 #include "deploy/runtime.h"
+#include "deploy/spec_diff.h"
 #include "deploy/supervisor.h"
 
 using namespace vigil;
@@ -425,6 +428,81 @@ TEST(Supervisor, UnhealthyModulesAreRestartedOnlyUnderOnUnhealthyAndAlways) {
   EXPECT_EQ(starts["c"], 1);
   EXPECT_EQ(starts["d"], 1);
   sup.stop_all();
+}
+
+TEST(Supervisor, AChangedSpecRestartsTheModuleWithItAndStatusStoppedStopsIt) {
+  auto d = parse_ok(compact({{"cam", {{"settings", {{"image", "vigil:exec a"}}}, {"env", {{"FPS", {{"value", "2"}}}}}}},
+                             {"other", {{"settings", {{"image", "vigil:exec b"}}}}}}));
+  std::vector<std::string> started;  // "name FPS" per start
+  Supervisor sup(d.modules, [&](const ModuleSpec& m) -> Result<std::unique_ptr<ModuleInstance>> {
+    started.push_back(m.name + " " + (m.env.count("FPS") ? m.env.at("FPS") : "-"));
+    return std::unique_ptr<ModuleInstance>(std::make_unique<FakeInstance>(0, -1));
+  }, AgentSettings{});
+  sup.start_all(false);
+  ModuleSpec changed = d.modules[0];
+  ASSERT_EQ(changed.name, "cam");
+  changed.env["FPS"] = "5";
+  EXPECT_EQ(restart_changes(d.modules[0], changed), (std::vector<std::string>{"env FPS"}));
+  ASSERT_TRUE(sup.replace(changed).ok());
+  EXPECT_EQ(started, (std::vector<std::string>{"cam 2", "other -", "cam 5"}));
+  EXPECT_EQ(sup.states()[0].restart_count, 0);  // not counted as a restart
+  changed.running = false;
+  EXPECT_EQ(restart_changes(d.modules[0], changed), (std::vector<std::string>{"env FPS", "status"}));
+  ASSERT_TRUE(sup.replace(changed).ok());
+  EXPECT_EQ(sup.states()[0].status, RuntimeStatus::Stopped);
+  EXPECT_TRUE(sup.all_done() == false);  // "other" still runs
+  changed.running = true;
+  ASSERT_TRUE(sup.replace(changed).ok());
+  EXPECT_EQ(sup.states()[0].status, RuntimeStatus::Running);
+  EXPECT_EQ(started.size(), 4u);
+  EXPECT_EQ(sup.replace(ModuleSpec{}).error().code, ErrorCode::NotFound);
+  sup.stop_all();
+}
+
+TEST(Supervisor, StatesAnswerWhileAModuleTakesLongToStart) {
+  auto d = parse_ok(compact({{"slow", {{"settings", {{"image", "vigil:exec a"}}}}}}));
+  std::mutex m;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  Supervisor sup(d.modules, [&](const ModuleSpec&) -> Result<std::unique_ptr<ModuleInstance>> {
+    std::unique_lock lock(m);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });  // a camera that takes long to open
+    return std::unique_ptr<ModuleInstance>(std::make_unique<FakeInstance>(0, -1));
+  }, AgentSettings{});
+  std::thread starter([&] { sup.start_all(false); });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return entered; });
+  }
+  // The start is in progress: states() and all_done() answer now instead of waiting for it.
+  auto answered = std::async(std::launch::async, [&] { return sup.states().size(); });
+  EXPECT_EQ(answered.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  {
+    std::lock_guard lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  starter.join();
+  EXPECT_EQ(answered.get(), 1u);
+  EXPECT_EQ(sup.states()[0].status, RuntimeStatus::Running);
+  sup.stop_all();
+}
+
+TEST(SpecDiff, NamesWhatChangedNeverTheValuesAndLeavesDesiredOut) {
+  auto d = parse_ok(compact({{"m", {{"settings", {{"image", "vigil:exec a"}}}, {"env", {{"KEY", {{"value", "secret1"}}}}}}}}));
+  ModuleSpec after = d.modules[0];
+  EXPECT_TRUE(restart_changes(d.modules[0], after).empty());
+  after.desired = {{"threshold", 0.9}};
+  EXPECT_TRUE(restart_changes(d.modules[0], after).empty());  // applies live
+  after.env["KEY"] = "secret2";
+  after.env["NEW"] = "x";
+  after.image = "vigil:exec b";
+  after.ports[80] = PortBinding{"127.0.0.1", 8080};
+  const auto changes = restart_changes(d.modules[0], after);
+  EXPECT_EQ(changes, (std::vector<std::string>{"image", "env KEY", "env NEW", "port bindings"}));
+  for (const auto& c : changes) EXPECT_EQ(c.find("secret"), std::string::npos);
 }
 
 TEST(HealthCheck, ReadsDockersHealthcheckFromCreateOptions) {
