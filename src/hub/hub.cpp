@@ -265,6 +265,7 @@ Status Hub::send(const std::string& module, const std::string& output, Message m
   }
   routed_.fetch_add(1);
   metrics_.inc("vigil_hub_messages_routed_total");
+  if (!durable.empty()) (void)publish_gauges(false);  // fresh while messages flow, even when every pump backs off
   return ok_status();
 }
 
@@ -293,7 +294,7 @@ void Hub::run_pump(Pump& p) {
   double delay = 0;
   const Labels labels = {{"endpoint", p.endpoint}};
   auto last_sweep = std::chrono::steady_clock::now();
-  auto last_gauges = std::chrono::steady_clock::time_point{};
+  auto last_gauges = std::chrono::steady_clock::time_point{};  // this pump's own check of its backlog
   std::vector<std::int64_t> unremoved;
   // The gauges scan the whole outbox: at most once a second, and once more when the queue is empty.
   bool late = false;  // the oldest waiting message is older than backlog_warn_s: WARN once, INFO when it recovers
@@ -301,7 +302,7 @@ void Hub::run_pump(Pump& p) {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_gauges < std::chrono::seconds(1)) return;
     last_gauges = now;
-    const auto stats = publish_gauges();
+    const auto stats = publish_gauges(true);
     const auto it = stats.find(p.endpoint);
     const std::uint64_t depth = it == stats.end() ? 0 : it->second.depth;
     const double age = depth ? (unix_now_ms() - it->second.oldest_enqueued_ms) / 1000.0 : 0;
@@ -394,8 +395,11 @@ void Hub::run_pump(Pump& p) {
   }
 }
 
-std::map<std::string, EndpointStats> Hub::publish_gauges() {
+std::map<std::string, EndpointStats> Hub::publish_gauges(bool force) {
   const auto now = unix_now_ms();
+  std::int64_t last = last_gauges_ms_.load();
+  if (!force && (now - last < 1000 || !last_gauges_ms_.compare_exchange_strong(last, now))) return {};
+  last_gauges_ms_ = now;
   auto stats = outbox_.stats();
   for (const auto& [endpoint, s] : stats) {
     const Labels l = {{"endpoint", endpoint}};

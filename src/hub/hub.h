@@ -90,7 +90,9 @@ class Hub {
   void run_local(LocalInput& in);
   void run_pump(Pump& p);
   Pump& pump_for(const std::string& endpoint);  // creates on first use (under mutex_)
-  std::map<std::string, EndpointStats> publish_gauges();  // and returns the stats it published
+  // The outbox gauges, and the stats they came from; without `force` at most once a second ({} when skipped).
+  std::map<std::string, EndpointStats> publish_gauges(bool force);
+  std::atomic<std::int64_t> last_gauges_ms_{0};
 
   HubOptions options_;
   Outbox& outbox_;

@@ -6,6 +6,7 @@
 
 #include "core/json_text.h"
 #include "core/log.h"
+#include "hub/outbox_space.h"
 
 namespace vigil::hub {
 namespace {
@@ -52,17 +53,23 @@ const char kSchema[] =
 }  // namespace
 
 Outbox::Outbox(sqlite3* db, std::string path, OutboxOptions options)
-    : db_(db), path_(std::move(path)), options_(options) {}
+    : db_(db),
+      path_(std::move(path)),
+      options_(options),
+      limits_(space_limits(volume_space(path_).value_or(VolumeSpace{}).total, options.reserve_bytes)),
+      ballast_(path_ + ".reserve", limits_.ballast) {}
 
 Outbox::~Outbox() { sqlite3_close(db_); }
 
-Error Outbox::sql_error(const std::string& what) const {
+Error Outbox::sql_error(const std::string& what) {
+  note_no_space();
   return make_error(ErrorCode::Unavailable, "outbox " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
 }
 
 Status Outbox::exec(const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    note_no_space();
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
     return make_error(ErrorCode::Unavailable, "outbox " + path_ + ": " + msg);
@@ -86,21 +93,137 @@ Result<std::unique_ptr<Outbox>> Outbox::open_store(const std::string& path, Outb
   }
   std::unique_ptr<Outbox> box(new Outbox(db, path, options));
   sqlite3_busy_timeout(db, 5000);
-  // WAL + FULL: a commit is on disk (fsync of the log) before append() returns.
-  for (const char* sql : {"PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", kSchema})
+  // WAL + FULL: a commit is on disk (fsync of the log) before append() returns. The log is checkpointed and
+  // truncated at a size that suits the volume, so it never grows into the space the messages need.
+  const std::string wal = "PRAGMA journal_size_limit=" + std::to_string(box->limits_.wal_bytes) +
+                          "; PRAGMA wal_autocheckpoint=" + std::to_string(std::max<std::uint64_t>(box->limits_.wal_bytes / 4096, 8)) + ";";
+  // auto_vacuum=INCREMENTAL (takes effect in a new file): pages freed by delivery can go back to the volume.
+  for (const char* sql : {"PRAGMA auto_vacuum=INCREMENTAL;", "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", wal.c_str(), kSchema})
     if (auto s = box->exec(sql); !s) return s.error();
+  {
+    std::lock_guard lock(box->mutex_);
+    box->watch_space(box->free_pages_bytes());
+  }
   return box;
+}
+
+std::uint64_t Outbox::free_pages_bytes() {
+  Stmt count(db_, "PRAGMA freelist_count"), size(db_, "PRAGMA page_size");
+  if (!count.ok() || !size.ok() || count.step() != SQLITE_ROW || size.step() != SQLITE_ROW) return 0;
+  return static_cast<std::uint64_t>(count.i64(0)) * static_cast<std::uint64_t>(size.i64(0));
+}
+
+void Outbox::watch_space(std::uint64_t inside) {
+  auto v = volume_space(path_);
+  if (!v) return;
+  // The ballast only from the volume's own free space (made from the store's free pages it would only be given
+  // up again at the next write).
+  // A store with free pages on a short volume gives them back (auto_vacuum=INCREMENTAL), at most ballast-sized steps.
+  // In WAL mode the file shrinks at the checkpoint: that at once too.
+  if (v->free < limits_.reserve + limits_.ballast && inside >= limits_.ballast && exec("PRAGMA incremental_vacuum;") &&
+      exec("PRAGMA wal_checkpoint(TRUNCATE);")) {
+    const std::uint64_t after = free_pages_bytes();
+    v->free += inside - std::min(inside, after);
+    inside = after;
+  }
+  if (!ballast_.present() && v->free >= limits_.reserve + limits_.ballast) ballast_.make();
+  // The store's free pages are reused before the file grows: they count as room. Back to Ok only with half the
+  // reserve more, so that the space a checkpoint gives back after an eviction does not flap the state.
+  const std::uint64_t room = v->free + inside;
+  const std::uint64_t back = limits_.reserve + (space_ == SpaceState::Ok ? 0 : limits_.reserve / 2);
+  if (room >= back && space_ != SpaceState::Ok) set_space(SpaceState::Ok, v->free, inside);
+  else if (room < limits_.reserve && space_ == SpaceState::Ok) set_space(SpaceState::Low, v->free, inside);
+}
+
+void Outbox::set_space(SpaceState next, std::uint64_t free_bytes, std::uint64_t inside) {
+  const SpaceState before = space_;
+  space_ = next;
+  std::uint64_t depth = 0;
+  if (Stmt q(db_, "SELECT COUNT(*) FROM outbox"); q.ok() && q.step() == SQLITE_ROW) depth = static_cast<std::uint64_t>(q.i64(0));
+  const std::string where = "the state volume of " + path_ + " has " + std::to_string(free_bytes / 1024) + " KiB free" +
+                            (inside ? " (and the store " + std::to_string(inside / 1024) + " KiB of reusable pages)" : "");
+  if (next == SpaceState::Ok) {
+    LOG_WARN("outbox", where << ": the outbox grows again (" << depth << " message(s) wait; " << evicted_since_low_
+                             << " evicted while space was short)");
+    evicted_since_low_ = 0;
+  } else if (next == SpaceState::Low && before == SpaceState::Ok) {
+    LOG_WARN("outbox", where << ", under the " << limits_.reserve / 1024 << " KiB it keeps free: the outbox stops growing and "
+                             << "the oldest of its " << depth << " waiting message(s) make room for new ones (free space "
+                             << "or move the state folder with --state-dir)");
+  } else if (next == SpaceState::Low) {
+    LOG_WARN("outbox", "messages are stored again (" << where << "; " << depth << " wait)");
+  } else {
+    LOG_ERROR("outbox", "the state volume of " << path_ << " is full and nothing more could be evicted: new messages are "
+                        "refused until space returns (" << depth << " wait; free space on the volume)");
+  }
+}
+
+bool Outbox::note_no_space() {
+  // Sticky until the next insert or remove: a ROLLBACK that fails after a failed COMMIT must not hide the cause.
+  if ((sqlite3_extended_errcode(db_) & 0xFF) == SQLITE_FULL) no_space_ = true;
+  return no_space_;
+}
+
+std::uint64_t Outbox::evict_oldest(std::uint64_t bytes) {
+  if (bytes == 0 || !exec("BEGIN IMMEDIATE;")) return 0;
+  Stmt oldest(db_, "SELECT id, endpoint, size FROM outbox ORDER BY id LIMIT 4096");
+  Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
+  std::map<std::string, std::uint64_t> by_endpoint;
+  std::uint64_t n = 0, freed = 0;
+  while (freed < bytes && oldest.ok() && oldest.step() == SQLITE_ROW) {
+    del.bind(1, oldest.i64(0));
+    if (del.step() != SQLITE_DONE) break;
+    del.reset();
+    ++by_endpoint[oldest.text(1)];
+    freed += static_cast<std::uint64_t>(oldest.i64(2));
+    ++n;
+  }
+  oldest.reset();
+  if (!exec("COMMIT;")) {
+    (void)exec("ROLLBACK;");
+    return 0;
+  }
+  for (const auto& [e, k] : by_endpoint) evicted_[e] += k;
+  evicted_since_low_ += n;
+  return n;
+}
+
+void Outbox::make_room(std::uint64_t bytes) {
+  if (ballast_.release()) LOG_WARN("outbox", "the state volume of " << path_ << " is full: gave up its ballast to keep going");
+  (void)exec("PRAGMA wal_checkpoint(TRUNCATE);");
+  (void)evict_oldest(bytes);
 }
 
 Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets, std::int64_t now_ms) {
   if (targets.empty()) return ok_status();
   const std::string json = json_text(message_to_json(m));
+  const std::uint64_t need = json.size() * targets.size() + 64 * targets.size();
   std::lock_guard lock(mutex_);
+  const std::uint64_t inside = free_pages_bytes();
+  watch_space(inside);
+  if (space_ != SpaceState::Ok && inside < 2 * need) (void)evict_oldest(2 * need);  // the store stops growing
+  Status st = insert(json, targets, now_ms);
+  if (!st && no_space_) {  // the volume filled anyway (another writer): ballast, log and the oldest make room
+    make_room(4 * need);
+    st = insert(json, targets, now_ms);
+  }
+  if (!st) {
+    if (no_space_ && space_ != SpaceState::Full) set_space(SpaceState::Full, volume_space(path_).value_or(VolumeSpace{}).free, 0);
+    return st;
+  }
+  if (space_ == SpaceState::Full) set_space(SpaceState::Low, volume_space(path_).value_or(VolumeSpace{}).free, 0);
+  if (options_.max_bytes) return evict_over_cap();
+  return ok_status();
+}
+
+Status Outbox::insert(const std::string& json, const std::vector<OutboxAppend>& targets, std::int64_t now_ms) {
+  no_space_ = false;
   if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
   Stmt ins(db_, "INSERT INTO outbox(endpoint, priority, enqueued_ms, expires_ms, size, message) VALUES (?,?,?,?,?,?)");
   if (!ins.ok()) {
+    const Error e = sql_error("prepare insert");
     (void)exec("ROLLBACK;");
-    return sql_error("prepare insert");
+    return e;
   }
   for (const auto& t : targets) {
     const std::int64_t ttl = t.ttl_s ? static_cast<std::int64_t>(t.ttl_s) : options_.default_ttl_s;
@@ -121,28 +244,16 @@ Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets
     (void)exec("ROLLBACK;");
     return s;
   }
-  if (options_.max_bytes) return evict_over_cap();
   return ok_status();
 }
 
 Status Outbox::evict_over_cap() {
   Stmt total(db_, "SELECT COALESCE(SUM(size), 0) FROM outbox");
   if (!total.ok() || total.step() != SQLITE_ROW) return sql_error("size");
-  std::int64_t bytes = total.i64(0);
-  if (static_cast<std::uint64_t>(bytes) <= options_.max_bytes) return ok_status();
-  Stmt oldest(db_, "SELECT id, endpoint, size FROM outbox ORDER BY id LIMIT 256");
-  Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
-  std::uint64_t n = 0;
-  while (static_cast<std::uint64_t>(bytes) > options_.max_bytes && oldest.step() == SQLITE_ROW) {
-    del.bind(1, oldest.i64(0));
-    del.step();
-    del.reset();
-    ++evicted_[oldest.text(1)];
-    bytes -= oldest.i64(2);
-    ++n;
-  }
-  LOG_WARN("outbox", "store over its cap of " << options_.max_bytes << " bytes: evicted the " << n
-                                                << " oldest message(s)");
+  const auto bytes = static_cast<std::uint64_t>(total.i64(0));
+  if (bytes <= options_.max_bytes) return ok_status();
+  const std::uint64_t n = evict_oldest(bytes - options_.max_bytes);
+  LOG_WARN("outbox", "store over its cap of " << options_.max_bytes << " bytes: evicted the " << n << " oldest message(s)");
   return ok_status();
 }
 
@@ -185,6 +296,16 @@ Result<std::vector<OutboxEntry>> Outbox::peek(const std::string& endpoint, std::
 Status Outbox::remove(const std::vector<std::int64_t>& ids) {
   if (ids.empty()) return ok_status();
   std::lock_guard lock(mutex_);
+  Status st = remove_ids(ids);
+  if (!st && no_space_) {  // even a delete needs room in the log: the ballast gives it
+    make_room(0);
+    st = remove_ids(ids);
+  }
+  return st;
+}
+
+Status Outbox::remove_ids(const std::vector<std::int64_t>& ids) {
+  no_space_ = false;
   if (auto s = exec("BEGIN IMMEDIATE;"); !s) return s;
   Stmt del(db_, "DELETE FROM outbox WHERE id = ?");
   for (auto id : ids) {

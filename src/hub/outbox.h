@@ -3,7 +3,10 @@
 // the message survives kill -9 and a power cut. Each endpoint has its own queue, read in order of priority
 // (0 first) and then arrival; a delivered message is removed by id. Expired messages (their route's TTL or the
 // store-and-forward default) are dropped when read or swept, and an optional size cap evicts the oldest first;
-// both are counted. Thread-safe (one connection behind a mutex).
+// both are counted. A full volume never wedges it (hub/outbox_space.h): the log is bounded, below a free-space
+// reserve the oldest messages make room for new ones (counted as evicted), a ballast file is given up to checkpoint
+// and delete when the volume fills anyway, and it recovers by itself when space returns, with a WARN per change.
+// Thread-safe (one connection behind a mutex).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,7 @@
 
 #include "core/message.h"
 #include "core/result.h"
+#include "hub/outbox_space.h"
 
 struct sqlite3;
 
@@ -23,6 +27,7 @@ namespace vigil::hub {
 struct OutboxOptions {
   std::int64_t default_ttl_s = 7200;  // storeAndForwardConfiguration.timeToLiveSecs; < 0 = keep forever
   std::uint64_t max_bytes = 0;        // storeLimits.maxSizeBytes; 0 = no cap
+  std::uint64_t reserve_bytes = 64ull << 20;  // free space kept on the volume (at most 1/8 of it): hub/outbox_space.h
 };
 
 struct OutboxEntry {
@@ -82,13 +87,27 @@ class Outbox {
  private:
   Outbox(sqlite3* db, std::string path, OutboxOptions options);
   static Result<std::unique_ptr<Outbox>> open_store(const std::string& path, OutboxOptions options);
+  // All with mutex_ held.
   Status exec(const char* sql);
+  Status insert(const std::string& json, const std::vector<OutboxAppend>& targets, std::int64_t now_ms);
+  Status remove_ids(const std::vector<std::int64_t>& ids);
   Status evict_over_cap();
-  Error sql_error(const std::string& what) const;
+  std::uint64_t evict_oldest(std::uint64_t bytes);  // at least `bytes` of the oldest messages; returns how many
+  void watch_space(std::uint64_t inside);            // Ok ⇄ Low from the volume's free space and the store's own
+  std::uint64_t free_pages_bytes();                  // the store's free pages, reused before the file grows
+  void set_space(SpaceState next, std::uint64_t free_bytes, std::uint64_t inside);  // with its WARN
+  void make_room(std::uint64_t bytes);  // ballast given up, log checkpointed and truncated, then evict_oldest
+  bool note_no_space();                 // after a failed call: SQLITE_FULL sets no_space_ (reset by insert/remove)
+  Error sql_error(const std::string& what);
 
   sqlite3* db_;
   std::string path_;
   OutboxOptions options_;
+  SpaceLimits limits_;
+  Ballast ballast_;
+  SpaceState space_ = SpaceState::Ok;
+  bool no_space_ = false;
+  std::uint64_t evicted_since_low_ = 0;
   std::mutex mutex_;
   std::map<std::string, std::uint64_t> expired_, evicted_;
 };

@@ -206,3 +206,29 @@ TEST(OutboxDamage, APageDamagedInTheMiddleKeepsEveryReadableMessageInOrder) {
   for (std::size_t i = 1; i < kept.size(); ++i) EXPECT_LT(std::stoi(kept[i - 1]), std::stoi(kept[i])) << "in order";
   remove_store(path);
 }
+
+TEST(OutboxSpace, LimitsScaleWithTheVolume) {
+  const auto tiny = vigil::hub::space_limits(2u << 20, 64u << 20);  // a 2 MB volume
+  EXPECT_EQ(tiny.reserve, 256u * 1024);                             // 1/8 of it, not 64 MB
+  EXPECT_EQ(tiny.ballast, 64u * 1024);
+  EXPECT_EQ(tiny.wal_bytes, 64u * 1024);
+  const auto card = vigil::hub::space_limits(64ull << 30, 64u << 20);  // a 64 GB card
+  EXPECT_EQ(card.reserve, 64u << 20);
+  EXPECT_EQ(card.ballast, 1u << 20);
+  EXPECT_EQ(card.wal_bytes, 4u << 20);
+  EXPECT_EQ(vigil::hub::space_limits(0, 64u << 20).reserve, 0u);  // unknown volume: nothing reserved
+}
+
+TEST(OutboxSpace, TheBallastIsMadeAndGivenUp) {
+  const std::string path = testing::TempDir() + "/ballast-" + std::to_string(getpid());
+  vigil::hub::Ballast b(path, 32 * 1024);
+  EXPECT_FALSE(b.present());
+  b.make();
+  EXPECT_TRUE(b.present());
+  EXPECT_TRUE(b.release());
+  EXPECT_FALSE(b.present());
+  EXPECT_FALSE(b.release());  // nothing left to give
+  const auto v = vigil::hub::volume_space(path);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_GT(v->total, 0u);
+}
