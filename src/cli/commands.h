@@ -21,6 +21,7 @@ void add_hub_command(CLI::App& app, Action& run);
 void add_run_command(CLI::App& app, Action& run);    // run (and replay)
 void add_replay_command(CLI::App& app, Action& run);
 void add_ops_commands(CLI::App& app, Action& run);   // list, logs, explain
+void add_outbox_command(CLI::App& app, Action& run);  // outbox list|show|move|drop
 void add_check_command(CLI::App& app, Action& run);
 void add_module_command(CLI::App& app, Action& run);  // one module over MQTT (vigil run --isolate)
 

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_run_command(app, run);
   vigil::cli::add_replay_command(app, run);
   vigil::cli::add_ops_commands(app, run);
+  vigil::cli::add_outbox_command(app, run);
   vigil::cli::add_check_command(app, run);
   vigil::cli::add_module_command(app, run);
   CLI11_PARSE(app, argc, argv);

@@ -1,6 +1,10 @@
 #include "hub/outbox.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -80,6 +84,12 @@ Status Outbox::exec(const char* sql) {
 Result<std::unique_ptr<Outbox>> Outbox::open(const std::string& path, OutboxOptions options) {
   if (auto r = recover_if_damaged(path, options); !r) return r.error();
   return open_store(path, options);
+}
+
+Result<std::unique_ptr<Outbox>> Outbox::open_existing(const std::string& path) {
+  if (::access(path.c_str(), R_OK | W_OK) != 0)
+    return make_error(ErrorCode::NotFound, "no outbox at " + path + " (" + std::strerror(errno) + ")");
+  return open_store(path, {});
 }
 
 Result<std::unique_ptr<Outbox>> Outbox::open_store(const std::string& path, OutboxOptions options) {
@@ -396,6 +406,25 @@ std::vector<std::string> Outbox::endpoints() {
   Stmt q(db_, "SELECT DISTINCT endpoint FROM outbox");
   while (q.step() == SQLITE_ROW) out.push_back(q.text(0));
   return out;
+}
+
+Result<std::uint64_t> Outbox::move_queue(const std::string& from, const std::string& to) {
+  std::lock_guard lock(mutex_);
+  Stmt q(db_, "UPDATE outbox SET endpoint = ? WHERE endpoint = ?");
+  if (!q.ok()) return sql_error("prepare move");
+  q.bind(1, to);
+  q.bind(2, from);
+  if (q.step() != SQLITE_DONE) return sql_error("move a queue");
+  return static_cast<std::uint64_t>(sqlite3_changes(db_));
+}
+
+Result<std::uint64_t> Outbox::drop_queue(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  Stmt q(db_, "DELETE FROM outbox WHERE endpoint = ?");
+  if (!q.ok()) return sql_error("prepare drop");
+  q.bind(1, endpoint);
+  if (q.step() != SQLITE_DONE) return sql_error("drop a queue");
+  return static_cast<std::uint64_t>(sqlite3_changes(db_));
 }
 
 }  // namespace vigil::hub

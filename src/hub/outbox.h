@@ -65,6 +65,8 @@ class Outbox {
   static Result<OutboxRecovery> recover_if_damaged(const std::string& path, OutboxOptions options);
   // Opens (creating) the store at `path`, after recover_if_damaged(). Errors name the file and the cause.
   static Result<std::unique_ptr<Outbox>> open(const std::string& path, OutboxOptions options);
+  // For tools next to a running hub (`vigil outbox`): an existing store only, never recovered or moved aside.
+  static Result<std::unique_ptr<Outbox>> open_existing(const std::string& path);
   ~Outbox();
   Outbox(const Outbox&) = delete;
   Outbox& operator=(const Outbox&) = delete;
@@ -83,6 +85,10 @@ class Outbox {
   // In one transaction: renames the queues `moves` name (from → to, all at once), then records `current`.
   Status reassign(const std::vector<std::pair<std::string, std::string>>& moves, const std::map<std::string, std::string>& current);
   std::vector<std::string> endpoints();
+  // `vigil outbox`: every message of queue `from` joins queue `to` (after what waits there, by id), or is deleted.
+  // Both return how many; a running hub's pump for `to` picks them up within a second.
+  Result<std::uint64_t> move_queue(const std::string& from, const std::string& to);
+  Result<std::uint64_t> drop_queue(const std::string& endpoint);
 
  private:
   Outbox(sqlite3* db, std::string path, OutboxOptions options);
