@@ -352,19 +352,7 @@ void Hub::run_pump(Pump& p) {
         break;
       }
       std::vector<std::int64_t> done;
-      Status failed = ok_status();
-      for (const auto& e : *batch) {
-        {
-          std::lock_guard lock(p.mutex);
-          if (p.stopping) break;
-        }
-        LOG_DEBUG("hub", "deliver " << p.endpoint << " " << e.message.system.message_id << " " << e.message.body.substr(0, 40));
-        if (auto s = p.sender->send(e.message); !s) {
-          failed = s;
-          break;
-        }
-        done.push_back(e.id);
-      }
+      const Status failed = deliver(p, *batch, done);
       if (auto s = outbox_.remove(done); !s) {
         LOG_ERROR("hub", p.endpoint << ": " << done.size() << " delivered message(s) could not be marked as delivered ("
                                     << s.error().message << "); retrying that before sending anything else");
@@ -393,6 +381,29 @@ void Hub::run_pump(Pump& p) {
       if (p.stopping) return;
     }
   }
+}
+
+Status Hub::deliver(Pump& p, const std::vector<OutboxEntry>& batch, std::vector<std::int64_t>& done) {
+  const std::size_t round = std::max<std::size_t>(1, p.sender->parallel());
+  for (std::size_t at = 0; at < batch.size(); at += round) {
+    {
+      std::lock_guard lock(p.mutex);
+      if (p.stopping) return ok_status();
+    }
+    std::vector<const Message*> messages;
+    for (std::size_t i = at; i < std::min(batch.size(), at + round); ++i) {
+      LOG_DEBUG("hub", "deliver " << p.endpoint << " " << batch[i].message.system.message_id);
+      messages.push_back(&batch[i].message);
+    }
+    const auto results = round == 1 ? std::vector<Status>{p.sender->send(*messages[0])} : p.sender->send_batch(messages);
+    Status failed = ok_status();
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+      if (i < results.size() && results[i]) done.push_back(batch[at + i].id);
+      else if (failed) failed = i < results.size() ? results[i] : make_error(ErrorCode::Internal, "no result");
+    }
+    if (!failed) return failed;  // what did arrive is removed; the rest waits for the next attempt
+  }
+  return ok_status();
 }
 
 std::map<std::string, EndpointStats> Hub::publish_gauges(bool force) {

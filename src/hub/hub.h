@@ -36,6 +36,14 @@ class EndpointSender {
   virtual ~EndpointSender() = default;
   virtual Status send(const Message& m) = 0;
   virtual std::string describe() const = 0;
+  // How many messages it takes at once through send_batch (1: one send() at a time, in order).
+  virtual std::size_t parallel() const { return 1; }
+  // Up to parallel() messages at once; a Status for each, in the batch's order.
+  virtual std::vector<Status> send_batch(const std::vector<const Message*>& batch) {
+    std::vector<Status> out;
+    for (const Message* m : batch) out.push_back(send(*m));
+    return out;
+  }
 };
 
 struct HubOptions {
@@ -89,6 +97,9 @@ class Hub {
   struct Pump;
   void run_local(LocalInput& in);
   void run_pump(Pump& p);
+  // One batch from the outbox through the pump's sender, in rounds of its parallel(); the ids that arrived go to
+  // `done`. Returns the first failure (the rounds stop there), or OK.
+  Status deliver(Pump& p, const std::vector<OutboxEntry>& batch, std::vector<std::int64_t>& done);
   Pump& pump_for(const std::string& endpoint);  // creates on first use (under mutex_)
   // The outbox gauges, and the stats they came from; without `force` at most once a second ({} when skipped).
   std::map<std::string, EndpointStats> publish_gauges(bool force);

@@ -1,5 +1,7 @@
 #include "uplink/webhook.h"
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
@@ -18,30 +20,54 @@ bool utf8_json(const Message& m) {
 
 class WebhookUplink : public hub::EndpointSender {
  public:
-  WebhookUplink(std::string url, bool eventgrid, std::string secret, std::string topic)
-      : url_(std::move(url)), eventgrid_(eventgrid), secret_(std::move(secret)), topic_(std::move(topic)),
-        client_(http::FetchLimits{1u << 20, 30000, 10000}) {}
+  WebhookUplink(std::string url, bool eventgrid, std::string secret, std::string topic, std::size_t inflight)
+      : url_(std::move(url)), eventgrid_(eventgrid), secret_(std::move(secret)), topic_(std::move(topic)) {
+    for (std::size_t i = 0; i < inflight; ++i) clients_.push_back(std::make_unique<http::HttpClient>(http::FetchLimits{1u << 20, 30000, 10000}));
+  }
 
-  Status send(const Message& m) override {
+  Status send(const Message& m) override { return post(*clients_[0], m); }
+
+  std::size_t parallel() const override { return clients_.size(); }
+
+  // One request per message, all in flight at once (at most parallel()), each on its own connection.
+  std::vector<Status> send_batch(const std::vector<const Message*>& batch) override {
+    std::vector<Status> out(batch.size(), ok_status());
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < batch.size(); ++i)
+      threads.emplace_back([&, i] { out[i] = guarded_post(*clients_[i], *batch[i]); });
+    if (!batch.empty()) out[0] = guarded_post(*clients_[0], *batch[0]);
+    for (auto& t : threads) t.join();
+    return out;
+  }
+
+  std::string describe() const override { return redact_secrets(url_); }
+
+ private:
+  Status guarded_post(http::HttpClient& client, const Message& m) {
+    try {
+      return post(client, m);
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::Internal, std::string("webhook: ") + e.what());
+    }
+  }
+
+  Status post(http::HttpClient& client, const Message& m) {
     const std::string body = eventgrid_ ? json_text(nlohmann::json::array({event_grid_event(m, topic_)}))
                                         : json_text(message_to_json(m));
     std::vector<std::pair<std::string, std::string>> headers = {{"Idempotency-Key", m.system.message_id}};
     if (eventgrid_) headers.emplace_back("aeg-event-type", "Notification");
     if (!secret_.empty()) headers.emplace_back("X-Vigil-Signature", "sha256=" + hmac_sha256_hex(secret_, body));
-    auto reply = client_.post(url_, body, "application/json", headers);
+    auto reply = client.post(url_, body, "application/json", headers);
     if (!reply) return reply.error();
     if (reply->status < 200 || reply->status >= 300)
       return make_error(ErrorCode::Unavailable, redact_secrets(url_) + " answered HTTP " + std::to_string(reply->status));
     return ok_status();
   }
 
-  std::string describe() const override { return redact_secrets(url_); }
-
- private:
   std::string url_;
   bool eventgrid_;
   std::string secret_, topic_;
-  http::HttpClient client_;
+  std::vector<std::unique_ptr<http::HttpClient>> clients_;  // one connection per request in flight
 };
 
 }  // namespace
@@ -92,6 +118,7 @@ Result<std::shared_ptr<hub::EndpointSender>> make_webhook_uplink(const std::stri
   std::string url = uri;
   bool eventgrid = false;
   std::string secret, topic;
+  std::size_t inflight = 4;
   if (const auto hash = url.find('#'); hash != std::string::npos) {
     Message opts;
     hub::decode_property_bag(url.substr(hash + 1), opts);
@@ -105,12 +132,17 @@ Result<std::shared_ptr<hub::EndpointSender>> make_webhook_uplink(const std::stri
         secret = v;
       } else if (k == "topic") {
         topic = v;
+      } else if (k == "inflight") {
+        const auto n = parse_whole(v, 1, 64);
+        if (!n)
+          return make_error(ErrorCode::InvalidArgument, "webhook inflight must be a whole number from 1 to 64 (got '" + v + "')");
+        inflight = static_cast<std::size_t>(*n);
       } else {
-        return make_error(ErrorCode::InvalidArgument, "webhook option '" + k + "' is unknown (format, secret, topic)");
+        return make_error(ErrorCode::InvalidArgument, "webhook option '" + k + "' is unknown (format, secret, topic, inflight)");
       }
     }
   }
-  return std::shared_ptr<hub::EndpointSender>(std::make_shared<WebhookUplink>(url, eventgrid, secret, topic));
+  return std::shared_ptr<hub::EndpointSender>(std::make_shared<WebhookUplink>(url, eventgrid, secret, topic, inflight));
 }
 
 }  // namespace vigil::uplink

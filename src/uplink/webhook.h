@@ -5,8 +5,11 @@
 //   format=eventgrid          an Event Grid array of one Microsoft.Devices.DeviceTelemetry event (spec §4.1), so the
 //                             tutorial's Logic App "When an HTTP request is received" trigger accepts it as is
 //   secret=S                  adds X-Vigil-Signature: sha256=<hex HMAC-SHA256(S, body)>
+//   inflight=N                up to N requests at once (default 4; 1 keeps strict order), each on its own
+//                             connection, so a slow but healthy receiver is not held to one message per round trip
 // Every request carries Idempotency-Key: <messageId> (the same on a retry). A non-2xx answer or a network error is
-// a failed delivery: the outbox keeps the message and the pump retries with back-off.
+// a failed delivery: the outbox keeps the message and the pump retries with back-off. With more than one in flight,
+// the messages of one round that did arrive are removed; those that failed are sent again in the next round.
 #pragma once
 
 #include <memory>

@@ -47,7 +47,7 @@ out = os.path.join(tmp, "alerts.jsonl")
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "AIAprilDevice",
                         "--store", os.path.join(tmp, "outbox.db"),
                         "--route", "up=FROM /messages/modules/alert-module/outputs/* INTO $upstream",
-                        "--upstream", "http://127.0.0.1:%d/logicapp?sig=1#format=eventgrid&secret=%s" % (httpd.server_address[1], SECRET),
+                        "--upstream", "http://127.0.0.1:%d/logicapp?sig=1#format=eventgrid&secret=%s&inflight=1" % (httpd.server_address[1], SECRET),
                         "--upstream", "file:" + out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 time.sleep(1)
 pub = mqtt.Client(client_id="AIAprilDevice/alert-module")
@@ -93,6 +93,50 @@ for headers, body in got:
 c.expect(ns == [0, 1, 2, 3, 4], "webhook: in order, no duplicates: %s" % ns)
 hub.send_signal(signal.SIGTERM)
 c.expect(hub.wait(timeout=30) == 0, "exit 0")
+
+# A slow but healthy receiver (0.3 s a request): 4 requests in flight by default, each message once; inflight=1
+# keeps one at a time.
+slow = {"now": 0, "max": 0, "keys": []}
+
+
+class Slow(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        with lock:
+            slow["now"] += 1
+            slow["max"] = max(slow["max"], slow["now"])
+        time.sleep(0.3)
+        with lock:
+            slow["now"] -= 1
+            slow["keys"].append(self.headers["Idempotency-Key"])
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+slow_httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+threading.Thread(target=slow_httpd.serve_forever, daemon=True).start()
+for option, most in (("", 4), ("#inflight=1", 1)):
+    slow.update(now=0, max=0, keys=[])
+    hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "AIAprilDevice",
+                            "--store", os.path.join(tmp, "slow%s.db" % most),
+                            "--route", "up=FROM /messages/modules/alert-module/outputs/* INTO $upstream",
+                            "--upstream", "http://127.0.0.1:%d/slow%s" % (slow_httpd.server_address[1], option)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for i in range(12):
+        pub.publish("devices/AIAprilDevice/modules/alert-module/messages/events/%%24.on=output1&%%24.mid=slow-%d" % i,
+                    json.dumps({"n": i}), qos=1).wait_for_publish()
+    c.expect(wait_for(lambda: len(slow["keys"]) >= 12, 60), "slow receiver%s: all 12 arrive" % option)
+    c.expect(slow["max"] == most, "slow receiver%s: %d request(s) in flight at most (saw %d)" % (option, most, slow["max"]))
+    c.expect(sorted(slow["keys"]) == sorted(set(slow["keys"])) and len(slow["keys"]) == 12, "each once")
+    if most == 1:
+        c.expect(slow["keys"] == ["slow-%d" % i for i in range(12)], "inflight=1: in order")
+    hub.send_signal(signal.SIGTERM)
+    c.expect(hub.wait(timeout=30) == 0, "exit 0")
+slow_httpd.shutdown()
 pub.loop_stop()
 broker.terminate()
 broker.wait()
