@@ -78,8 +78,8 @@ std::map<std::string, std::string> camera_setting_values(const ModuleSpec& m, co
 }
 
 struct Runtime::Impl {
-  Deployment d;
-  RuntimeOptions o;
+  Deployment deployment;
+  RuntimeOptions options;
   Metrics metrics;
   std::unique_ptr<ModelCache> models;
   CameraTotals totals;
@@ -101,7 +101,7 @@ struct Runtime::Impl {
                                           // cover an object's first second (its best frame) at MAX_FPS up to ~10
   std::atomic<bool> snapshots_wanted{false};
   std::unique_ptr<SnapshotFolder> snapshots;
-  std::mutex plan_mutex;  // cameras, vision and d.modules once running: the manifest's watcher changes them
+  std::mutex plan_mutex;  // cameras, vision and deployment.modules once running: the manifest's watcher changes them
 
   // A module whose spec changed: its new plan checked and kept, then restarted (or stopped) by the supervisor.
   Status replace_module(const ModuleSpec& m, const std::vector<std::string>& changes);
@@ -169,24 +169,24 @@ Result<capture::CameraSettings> camera_plan(const ModuleSpec& m, const Deploymen
 }
 
 Status Runtime::Impl::plan() {
-  for (const auto& m : d.modules) {
+  for (const auto& m : deployment.modules) {
     switch (m.kind) {
       case ModuleKind::Vision: {
-        auto v = vision_plan(m, o);
+        auto v = vision_plan(m, options);
         if (!v) return v.error();
         vision[m.name] = *v;
         break;
       }
       case ModuleKind::Camera: {
         std::string warning;
-        auto settings = camera_plan(m, d, o, &warning);
+        auto settings = camera_plan(m, deployment, options, &warning);
         if (!settings) return settings.error();
         if (!warning.empty()) {
-          d.warnings.push_back("module " + m.name + ": " + warning);
+          deployment.warnings.push_back("module " + m.name + ": " + warning);
           LOG_WARN("agent", "[" << m.name << "] " << warning);
         }
         for (const auto& w : capture::unknown_setting_warnings(m.env)) {
-          d.warnings.push_back("module " + m.name + ": " + w);
+          deployment.warnings.push_back("module " + m.name + ": " + w);
           LOG_WARN("agent", "[" << m.name << "] " << w);
         }
         cameras[m.name] = *settings;
@@ -202,17 +202,17 @@ Status Runtime::Impl::plan() {
       case ModuleKind::Exec: need_mqtt = true; break;
     }
   }
-  if (o.isolate) need_mqtt = true;
+  if (options.isolate) need_mqtt = true;
   refresh_snapshots_wanted();
   return ok_status();
 }
 
 Status Runtime::Impl::start_broker() {
-  if (!o.broker.empty()) {
-    broker_uri = o.broker;
+  if (!options.broker.empty()) {
+    broker_uri = options.broker;
     return ok_status();
   }
-  auto local = LocalBroker::start(o.work_dir);
+  auto local = LocalBroker::start(options.work_dir);
   if (!local) return local.error();
   broker = std::move(*local);
   broker_uri = broker->uri();
@@ -240,14 +240,14 @@ vision::Overlay Runtime::Impl::overlay() const {
 
 void Runtime::Impl::refresh_snapshots_wanted() {
   bool wanted = false;
-  for (const auto& m : d.modules)
+  for (const auto& m : deployment.modules)
     if (m.kind == ModuleKind::Alert)
       if (auto rules = alert::parse_rules(m.desired); rules && rules->snapshot) wanted = true;
   snapshots_wanted = wanted;
 }
 
 std::string Runtime::Impl::desired_topic(const std::string& module) const {
-  return hub::module_topic(o.device_id, module) + "/twin/desired";
+  return hub::module_topic(options.device_id, module) + "/twin/desired";
 }
 
 Status Runtime::Impl::publish_desired(const std::string& module, const nlohmann::json& desired) {
@@ -263,15 +263,15 @@ Status Runtime::Impl::publish_desired(const std::string& module, const nlohmann:
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
   auto module = start_module_kind(m);
   if (!module || !m.healthcheck) return module;
-  return with_health_check(std::move(*module), std::make_unique<HealthProbe>(m.name, *m.healthcheck, m.env, o.base_dir));
+  return with_health_check(std::move(*module), std::make_unique<HealthProbe>(m.name, *m.healthcheck, m.env, options.base_dir));
 }
 
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const ModuleSpec& m) {
-  if (o.isolate && m.kind != ModuleKind::Exec) {
+  if (options.isolate && m.kind != ModuleKind::Exec) {
     ChildOptions co;
-    co.argv = {o.self_exe, "module", m.name, "--broker", broker_uri, "--device-id", o.device_id, "--state-dir", o.work_dir,
-               "--device", o.model_device};
-    co.argv.insert(co.argv.end(), o.module_args.begin(), o.module_args.end());
+    co.argv = {options.self_exe, "module", m.name, "--broker", broker_uri, "--device-id", options.device_id, "--state-dir", options.work_dir,
+               "--device", options.model_device};
+    co.argv.insert(co.argv.end(), options.module_args.begin(), options.module_args.end());
     return start_exec(m.name, std::move(co), nullptr);
   }
   switch (m.kind) {
@@ -310,13 +310,13 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
       co.env["VIGIL_MQTT_URI"] = broker_uri;
       co.env["VIGIL_MQTT_HOST"] = b ? b->host : "127.0.0.1";
       co.env["VIGIL_MQTT_PORT"] = std::to_string(b ? b->port : 1883);
-      co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = o.device_id;
+      co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = options.device_id;
       co.env["IOTEDGE_MODULEID"] = co.env["VIGIL_MODULE_ID"] = m.name;
       co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
       co.env["VIGIL_DESIRED_TOPIC"] = desired_topic(m.name);
       co.env["VIGIL_DESIRED_PROPERTIES"] = m.desired.dump();
       co.env["PYTHONUNBUFFERED"] = "1";
-      co.cwd = o.base_dir;
+      co.cwd = options.base_dir;
       // Retained before the module starts, so its subscription gets the current document at once.
       if (auto s = publish_desired(m.name, m.desired); !s)
         LOG_WARN("agent", "[" << m.name << "] its desired properties were not published: " << s.error().message
@@ -334,35 +334,35 @@ Runtime::~Runtime() { stop(); }
 
 Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeOptions options) {
   auto impl = std::make_unique<Impl>();
-  impl->d = std::move(deployment);
-  impl->o = std::move(options);
+  impl->deployment = std::move(deployment);
+  impl->options = std::move(options);
   Impl& r = *impl;
-  r.models = std::make_unique<ModelCache>(r.o.model_device, 2);
+  r.models = std::make_unique<ModelCache>(r.options.model_device, 2);
   if (auto s = r.plan(); !s) return s.error();
 
-  auto routes = hub::parse_routes(r.d.routes);
+  auto routes = hub::parse_routes(r.deployment.routes);
   if (!routes) return make_error(ErrorCode::InvalidArgument, "routes: " + routes.error().message);
   if (routes->empty()) LOG_WARN("agent", "the deployment has no routes: modules' messages go nowhere");
 
   std::error_code ec;
-  fs::create_directories(r.o.work_dir + "/snapshots", ec);
-  r.snapshots = std::make_unique<SnapshotFolder>(r.o.work_dir + "/snapshots");
-  auto outbox = hub::Outbox::open(r.o.work_dir + "/outbox.db", {r.d.ttl_s, r.d.max_store_bytes});
+  fs::create_directories(r.options.work_dir + "/snapshots", ec);
+  r.snapshots = std::make_unique<SnapshotFolder>(r.options.work_dir + "/snapshots");
+  auto outbox = hub::Outbox::open(r.options.work_dir + "/outbox.db", {r.deployment.ttl_s, r.deployment.max_store_bytes});
   if (!outbox) return outbox.error();
   r.outbox = std::move(*outbox);
   hub::HubOptions ho;
-  ho.device_id = r.o.device_id;
+  ho.device_id = r.options.device_id;
   ho.routes = *routes;
   r.hub = std::make_unique<hub::Hub>(ho, *r.outbox, r.metrics);
 
-  if (r.o.collector) {
-    r.hub->add_upstream(r.o.collector);
+  if (r.options.collector) {
+    r.hub->add_upstream(r.options.collector);
   } else {
-    std::vector<std::string> uris = r.d.uplinks;
-    uris.insert(uris.end(), r.o.extra_uplinks.begin(), r.o.extra_uplinks.end());
+    std::vector<std::string> uris = r.deployment.uplinks;
+    uris.insert(uris.end(), r.options.extra_uplinks.begin(), r.options.extra_uplinks.end());
     for (auto uri : uris) {
-      if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.o.base_dir, uri.substr(5));
-      auto up = uplink::make_uplink(uri, r.o.device_id);
+      if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.options.base_dir, uri.substr(5));
+      auto up = uplink::make_uplink(uri, r.options.device_id);
       if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
       LOG_INFO("agent", r.hub->add_upstream(*up, redact_secrets(uri)) << " → " << redact_secrets((*up)->describe()));
     }
@@ -374,7 +374,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   for (const auto& route : *routes) {
     if (route.sink.kind != hub::Sink::Kind::ModuleInput) continue;
     auto slot = r.alerts.find(route.sink.module);
-    if (slot == r.alerts.end() || r.o.isolate) continue;  // isolated alert modules get their inputs over MQTT
+    if (slot == r.alerts.end() || r.options.isolate) continue;  // isolated alert modules get their inputs over MQTT
     r.hub->attach_input(route.sink.module, route.sink.input, [s = slot->second](const Message& m) { s->on_message(m); });
   }
   for (const auto& [name, _] : r.alerts) {
@@ -391,17 +391,17 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
       if (auto m = r.models->get(c.endpoint); !m)
         return make_error(m.error().code, "module " + name + ": IMAGE_PROCESSING_ENDPOINT '" + c.endpoint + "': " + m.error().message);
 
-  if (r.o.isolate) r.models = std::make_unique<ModelCache>(r.o.model_device, 2);  // checked; the children load their own
+  if (r.options.isolate) r.models = std::make_unique<ModelCache>(r.options.model_device, 2);  // checked; the children load their own
   for (const auto& [name, c] : r.cameras) {
-    if (!c.show_video || r.o.isolate) continue;  // an isolated camera serves its own preview
+    if (!c.show_video || r.options.isolate) continue;  // an isolated camera serves its own preview
     const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
     auto& server = r.previews[key];
     if (!server) server = std::make_unique<http::PreviewServer>(r.metrics);
     r.preview_of[name] = server.get();
   }
   Impl* self = impl.get();
-  r.supervisor = std::make_unique<Supervisor>(r.d.modules, [self](const ModuleSpec& m) { return self->start_module(m); },
-                                              r.d.agent, !r.o.replay_clip.has_value());
+  r.supervisor = std::make_unique<Supervisor>(r.deployment.modules, [self](const ModuleSpec& m) { return self->start_module(m); },
+                                              r.deployment.agent, !r.options.replay_clip.has_value());
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
@@ -411,10 +411,10 @@ Status Runtime::start() {
     if (auto s = r.start_broker(); !s) return s;
     auto b = hub::parse_mqtt_uri(r.broker_uri);
     if (!b) return make_error(ErrorCode::InvalidArgument, "--broker: " + b.error().message);
-    b->client_id = "vigil-hub-" + r.o.device_id;
+    b->client_id = "vigil-hub-" + r.options.device_id;
     b->reconnect_max_s = 2;  // back as soon as the broker is: no later than the modules
     r.mqtt = std::make_unique<hub::MqttClient>(*b);
-    r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.o.device_id);
+    r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.options.device_id);
     r.transport->attach();
     r.hub->set_remote_sender_factory([&r](const std::string& m, const std::string& i) { return r.transport->sender_for(m, i); });
   }
@@ -462,7 +462,7 @@ bool Runtime::wait_replay_done(std::chrono::milliseconds timeout) {
   return r.hub->wait_idle(std::max(left, std::chrono::milliseconds(1)), true);
 }
 
-const Deployment& Runtime::deployment() const { return impl_->d; }
+const Deployment& Runtime::deployment() const { return impl_->deployment; }
 Supervisor& Runtime::supervisor() { return *impl_->supervisor; }
 Metrics& Runtime::metrics() { return impl_->metrics; }
 
@@ -481,14 +481,14 @@ std::map<std::string, nlohmann::json> Runtime::explain() const {
 void Runtime::apply_changes(const Deployment& updated) {
   Impl& r = *impl_;
   for (const auto& m : updated.modules)
-    if (!r.d.find(m.name)) LOG_WARN("agent", "[" << m.name << "] is new in the manifest: restart vigil run to start it");
-  for (const auto& m : r.d.modules)
+    if (!r.deployment.find(m.name)) LOG_WARN("agent", "[" << m.name << "] is new in the manifest: restart vigil run to start it");
+  for (const auto& m : r.deployment.modules)
     if (!updated.find(m.name)) LOG_WARN("agent", "[" << m.name << "] is gone from the manifest: restart vigil run to remove it");
-  if (updated.routes != r.d.routes || updated.uplinks != r.d.uplinks || updated.ttl_s != r.d.ttl_s ||
-      updated.max_store_bytes != r.d.max_store_bytes)
+  if (updated.routes != r.deployment.routes || updated.uplinks != r.deployment.uplinks || updated.ttl_s != r.deployment.ttl_s ||
+      updated.max_store_bytes != r.deployment.max_store_bytes)
     LOG_WARN("agent", "the routes, uplinks or store settings changed: they apply when vigil run starts again");
   for (const auto& m : updated.modules) {
-    const ModuleSpec* current = r.d.find(m.name);
+    const ModuleSpec* current = r.deployment.find(m.name);
     if (!current) continue;
     if (const auto changes = restart_changes(*current, m); !changes.empty()) {
       if (auto s = r.replace_module(m, changes); !s) {
@@ -505,7 +505,7 @@ void Runtime::apply_changes(const Deployment& updated) {
       continue;
     }
     std::lock_guard lock(r.plan_mutex);
-    for (auto& mine : r.d.modules)
+    for (auto& mine : r.deployment.modules)
       if (mine.name == m.name) mine = m;
   }
   r.refresh_snapshots_wanted();
@@ -515,7 +515,7 @@ Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std:
   std::string what;
   for (const auto& c : changes) what += (what.empty() ? "" : ", ") + c;
   if (m.kind == ModuleKind::Camera) {  // checked before the running one stops
-    auto settings = camera_plan(m, d, o, nullptr);
+    auto settings = camera_plan(m, deployment, options, nullptr);
     if (!settings) return settings.error();
     for (const auto& w : capture::unknown_setting_warnings(m.env)) LOG_WARN("agent", "[" << m.name << "] " << w);
     std::lock_guard lock(plan_mutex);
@@ -525,7 +525,7 @@ Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std:
                             << " until vigil run starts again");
     cameras[m.name] = *settings;
   } else if (m.kind == ModuleKind::Vision) {
-    auto v = vision_plan(m, o);
+    auto v = vision_plan(m, options);
     if (!v) return v.error();
     std::lock_guard lock(plan_mutex);
     vision[m.name] = *v;
