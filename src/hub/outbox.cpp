@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,8 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
   bool ok_ = false;
 };
+
+constexpr std::uint64_t kPageBytes = 4096;  // SQLite's default page size, which the store keeps
 
 const char kSchema[] =
     "CREATE TABLE IF NOT EXISTS outbox ("
@@ -106,7 +109,7 @@ Result<std::unique_ptr<Outbox>> Outbox::open_store(const std::string& path, Outb
   // WAL + FULL: a commit is on disk (fsync of the log) before append() returns. The log is checkpointed and
   // truncated at a size that suits the volume, so it never grows into the space the messages need.
   const std::string wal = "PRAGMA journal_size_limit=" + std::to_string(box->limits_.wal_bytes) +
-                          "; PRAGMA wal_autocheckpoint=" + std::to_string(std::max<std::uint64_t>(box->limits_.wal_bytes / 4096, 8)) + ";";
+                          "; PRAGMA wal_autocheckpoint=" + std::to_string(std::max<std::uint64_t>(box->limits_.wal_bytes / kPageBytes, 8)) + ";";
   // auto_vacuum=INCREMENTAL (takes effect in a new file): pages freed by delivery can go back to the volume.
   for (const char* sql : {"PRAGMA auto_vacuum=INCREMENTAL;", "PRAGMA journal_mode=WAL;", "PRAGMA synchronous=FULL;", wal.c_str(), kSchema})
     if (auto s = box->exec(sql); !s) return s.error();
@@ -115,6 +118,12 @@ Result<std::unique_ptr<Outbox>> Outbox::open_store(const std::string& path, Outb
     box->watch_space(box->free_pages_bytes());
   }
   return box;
+}
+
+std::uint64_t Outbox::store_bytes() const {
+  std::error_code ec1, ec2;
+  const auto db = std::filesystem::file_size(path_, ec1), wal = std::filesystem::file_size(path_ + "-wal", ec2);
+  return (ec1 ? 0 : db) + (ec2 ? 0 : wal);
 }
 
 std::uint64_t Outbox::free_pages_bytes() {
@@ -126,16 +135,19 @@ std::uint64_t Outbox::free_pages_bytes() {
 void Outbox::watch_space(std::uint64_t inside) {
   auto v = volume_space(path_);
   if (!v) return;
+  // A store with more free pages than a reserve's worth, on a short volume, gives the rest back
+  // (auto_vacuum=INCREMENTAL; in WAL mode the file shrinks at the checkpoint, so that at once too). It keeps a
+  // reserve's worth: room to go on storing when another writer fills the volume.
+  if (v->free < limits_.reserve + limits_.ballast && inside > limits_.reserve + limits_.ballast) {
+    const std::string vacuum = "PRAGMA incremental_vacuum(" + std::to_string((inside - limits_.reserve) / kPageBytes) + ");";
+    if (exec(vacuum.c_str()) && exec("PRAGMA wal_checkpoint(RESTART);")) {
+      const std::uint64_t after = free_pages_bytes();
+      v->free += inside - std::min(inside, after);
+      inside = after;
+    }
+  }
   // The ballast only from the volume's own free space (made from the store's free pages it would only be given
   // up again at the next write).
-  // A store with free pages on a short volume gives them back (auto_vacuum=INCREMENTAL), at most ballast-sized steps.
-  // In WAL mode the file shrinks at the checkpoint: that at once too.
-  if (v->free < limits_.reserve + limits_.ballast && inside >= limits_.ballast && exec("PRAGMA incremental_vacuum;") &&
-      exec("PRAGMA wal_checkpoint(TRUNCATE);")) {
-    const std::uint64_t after = free_pages_bytes();
-    v->free += inside - std::min(inside, after);
-    inside = after;
-  }
   if (!ballast_.present() && v->free >= limits_.reserve + limits_.ballast) ballast_.make();
   // The store's free pages are reused before the file grows: they count as room. Back to Ok only with half the
   // reserve more, so that the space a checkpoint gives back after an eviction does not flap the state.
@@ -198,10 +210,11 @@ std::uint64_t Outbox::evict_oldest(std::uint64_t bytes) {
   return n;
 }
 
-void Outbox::make_room(std::uint64_t bytes) {
+void Outbox::free_log_room() {
   if (ballast_.release()) LOG_WARN("outbox", "the state volume of " << path_ << " is full: gave up its ballast to keep going");
-  (void)exec("PRAGMA wal_checkpoint(TRUNCATE);");
-  (void)evict_oldest(bytes);
+  // RESTART, not TRUNCATE: the log starts over in the file it has (journal_size_limit keeps it that size), whose
+  // blocks are already on disk; a truncated log would have to grow again on a full volume.
+  (void)exec("PRAGMA wal_checkpoint(RESTART);");
 }
 
 Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets, std::int64_t now_ms) {
@@ -211,10 +224,15 @@ Status Outbox::append(const Message& m, const std::vector<OutboxAppend>& targets
   std::lock_guard lock(mutex_);
   const std::uint64_t inside = free_pages_bytes();
   watch_space(inside);
-  if (space_ != SpaceState::Ok && inside < 2 * need) (void)evict_oldest(2 * need);  // the store stops growing
+  if (space_ != SpaceState::Ok && inside < 2 * need && store_bytes() + 2 * need > limits_.capacity)
+    (void)evict_oldest(2 * need);  // a store at its capacity stops growing
   Status st = insert(json, targets, now_ms);
-  if (!st && no_space_) {  // the volume filled anyway (another writer): ballast, log and the oldest make room
-    make_room(4 * need);
+  if (!st && no_space_) {  // the volume filled anyway (another writer): the ballast and a checkpoint make room …
+    free_log_room();
+    st = insert(json, targets, now_ms);
+  }
+  if (!st && no_space_) {  // … and if that was not enough, the oldest messages
+    (void)evict_oldest(4 * need);
     st = insert(json, targets, now_ms);
   }
   if (!st) {
@@ -308,7 +326,7 @@ Status Outbox::remove(const std::vector<std::int64_t>& ids) {
   std::lock_guard lock(mutex_);
   Status st = remove_ids(ids);
   if (!st && no_space_) {  // even a delete needs room in the log: the ballast gives it
-    make_room(0);
+    free_log_room();
     st = remove_ids(ids);
   }
   return st;

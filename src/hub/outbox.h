@@ -101,8 +101,9 @@ class Outbox {
   std::uint64_t evict_oldest(std::uint64_t bytes);  // at least `bytes` of the oldest messages; returns how many
   void watch_space(std::uint64_t inside);            // Ok ⇄ Low from the volume's free space and the store's own
   std::uint64_t free_pages_bytes();                  // the store's free pages, reused before the file grows
+  std::uint64_t store_bytes() const;                 // its file and its log, on disk
   void set_space(SpaceState next, std::uint64_t free_bytes, std::uint64_t inside);  // with its WARN
-  void make_room(std::uint64_t bytes);  // ballast given up, log checkpointed and truncated, then evict_oldest
+  void free_log_room();  // the ballast given up and the log checkpointed, to start over in the space it has
   bool note_no_space();                 // after a failed call: SQLITE_FULL sets no_space_ (reset by insert/remove)
   Error sql_error(const std::string& what);
 

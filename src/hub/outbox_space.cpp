@@ -29,7 +29,8 @@ std::optional<VolumeSpace> volume_space(const std::string& path) {
 SpaceLimits space_limits(std::uint64_t total, std::uint64_t wanted_reserve) {
   SpaceLimits l;
   l.reserve = std::min(wanted_reserve, total / 8);
-  l.ballast = std::clamp<std::uint64_t>(total / 32, 16 * 1024, 1024 * 1024);
+  l.capacity = total - l.reserve;
+  l.ballast = std::clamp<std::uint64_t>(total / 32, 16 * 1024, 8 * 1024 * 1024);
   l.wal_bytes = std::clamp<std::uint64_t>(total / 32, 64 * 1024, 4 * 1024 * 1024);
   return l;
 }

@@ -5,8 +5,9 @@
 //   ▲                       │ ▲                                │
 //   └────free ≥ reserve─────┘ └──────a write succeeds──────────┘      Full ──free ≥ reserve──▶ Ok
 //
-// Ok: the store grows. Low: it stops growing (the oldest messages make room for new ones, counted as evicted).
-// Full: even that failed; new messages are refused until space returns. Sizes scale with the volume, so a 2 MB
+// Ok: the store grows. Low: a WARN; a store that has reached its capacity stops growing (the oldest messages make
+// room for new ones, counted as evicted), a smaller one goes on in its free pages, then the ballast's space, and
+// evicts only when a write still fails. Full: even that failed; new messages are refused until space returns. Sizes scale with the volume, so a 2 MB
 // volume and a 64 GB card both work. Not thread-safe: the outbox calls it under its own mutex.
 #pragma once
 
@@ -26,7 +27,9 @@ struct VolumeSpace {
 std::optional<VolumeSpace> volume_space(const std::string& path);
 
 struct SpaceLimits {
-  std::uint64_t reserve = 0;      // keep this much free: below it the store stops growing
+  std::uint64_t reserve = 0;      // keep this much free: below it the store stops growing …
+  std::uint64_t capacity = 0;     // … once it is this big itself (the volume less the reserve); a small store on a
+                                  // volume others filled goes on, on its free pages and the ballast
   std::uint64_t ballast = 0;      // the ballast file's size
   std::uint64_t wal_bytes = 0;    // the write-ahead log is checkpointed and truncated at about this size
 };

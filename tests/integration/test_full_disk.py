@@ -56,7 +56,7 @@ try:
     hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "edge",
                             "--store", os.path.join(vol, "outbox.db"), "--metrics-port", "0",
                             "--route", "up=FROM /messages/modules/cam/outputs/* INTO $upstream",
-                            "--upstream", "http://127.0.0.1:%d/hook" % httpd.server_address[1]],
+                            "--upstream", "http://127.0.0.1:%d/hook#inflight=1" % httpd.server_address[1]],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     threading.Thread(target=lambda: [log_lines.append(l) for l in hub.stdout], daemon=True).start()
     c.expect(wait_for(lambda: any("hub ready" in l for l in log_lines), 20), "vigil hub starts on the small volume")

@@ -211,10 +211,12 @@ TEST(OutboxSpace, LimitsScaleWithTheVolume) {
   const auto tiny = vigil::hub::space_limits(2u << 20, 64u << 20);  // a 2 MB volume
   EXPECT_EQ(tiny.reserve, 256u * 1024);                             // 1/8 of it, not 64 MB
   EXPECT_EQ(tiny.ballast, 64u * 1024);
+  EXPECT_EQ(tiny.capacity, (2u << 20) - 256u * 1024);
   EXPECT_EQ(tiny.wal_bytes, 64u * 1024);
   const auto card = vigil::hub::space_limits(64ull << 30, 64u << 20);  // a 64 GB card
   EXPECT_EQ(card.reserve, 64u << 20);
-  EXPECT_EQ(card.ballast, 1u << 20);
+  EXPECT_EQ(card.ballast, 8u << 20);
+  EXPECT_EQ(card.capacity, (64ull << 30) - (64u << 20));
   EXPECT_EQ(card.wal_bytes, 4u << 20);
   EXPECT_EQ(vigil::hub::space_limits(0, 64u << 20).reserve, 0u);  // unknown volume: nothing reserved
 }
