@@ -79,6 +79,7 @@ Status MqttClient::start() {
   mosquitto_disconnect_callback_set(mosq_, &MqttClient::handle_disconnect);
   mosquitto_message_callback_set(mosq_, &MqttClient::handle_message);
   mosquitto_publish_callback_set(mosq_, &MqttClient::handle_publish);
+  mosquitto_subscribe_callback_set(mosq_, &MqttClient::handle_subscribe);
   mosquitto_reconnect_delay_set(mosq_, 1, static_cast<unsigned>(std::max(1, options_.reconnect_max_s)), true);
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!options_.username.empty())
@@ -149,6 +150,7 @@ void MqttClient::handle_connect(mosquitto* mosq, void* obj, int rc) {
     std::lock_guard lock(self->mutex_);
     subs = self->subscriptions_;
   }
+  self->unacked_subscriptions_ = static_cast<int>(subs.size());
   for (const auto& [filter, qos] : subs) mosquitto_subscribe(mosq, nullptr, filter.c_str(), qos);
   self->connected_ = true;
   LOG_INFO("mqtt", "connected to " << self->describe());
@@ -170,6 +172,12 @@ void MqttClient::handle_message(mosquitto*, void* obj, const ::mosquitto_message
     self->on_message_(m->topic ? m->topic : "",
                       std::string(static_cast<const char*>(m->payload), static_cast<std::size_t>(m->payloadlen)));
   });
+}
+
+void MqttClient::handle_subscribe(mosquitto*, void* obj, int, int, const int*) {
+  auto* self = static_cast<MqttClient*>(obj);
+  if (--self->unacked_subscriptions_ == 0)  // the last SUBACK of this connection's subscriptions
+    LOG_INFO("mqtt", "subscribed on " << self->describe() << ": messages for this client flow from now on");
 }
 
 void MqttClient::handle_publish(mosquitto*, void* obj, int mid) {

@@ -68,6 +68,7 @@ class MqttClient {
   static void handle_disconnect(mosquitto*, void* self, int rc);
   static void handle_message(mosquitto*, void* self, const ::mosquitto_message* m);
   static void handle_publish(mosquitto*, void* self, int mid);
+  static void handle_subscribe(mosquitto*, void* self, int mid, int count, const int* granted);
 
   MqttOptions options_;
   const std::string name_;
@@ -80,6 +81,7 @@ class MqttClient {
   std::map<int, bool> waiting_;  // mids a publish() waits for → acknowledged yet
   std::map<int, std::chrono::steady_clock::time_point> early_acks_;  // acknowledged before anyone waited (5 s at most)
   std::atomic<bool> connected_{false}, started_{false};
+  std::atomic<int> unacked_subscriptions_{0};  // of the current connection: INFO "subscribed" when it reaches 0
 };
 
 }  // namespace vigil::hub

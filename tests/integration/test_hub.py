@@ -187,8 +187,10 @@ c.expect(not any(s % 4 == 0 for s in collector.seqs()), "messages below the WHER
 # 2. The module broker stopped and restarted mid-stream.
 print("== module broker restart", flush=True)
 send_batch(10)
+lost_before = sum("lost mqtt://127.0.0.1:%d" % modules.port in l for l in hub.log)
 modules.stop()
-time.sleep(1)
+c.expect(wait_for(lambda: sum("lost mqtt://127.0.0.1:%d" % modules.port in l for l in hub.log) > lost_before, 15),
+         "the hub noticed the module broker is gone")
 modules.start()
 send_batch(10)
 c.expect(wait_for(lambda: set(accepted) <= set(collector.seqs()), 60),
@@ -215,7 +217,8 @@ send_batch(12)
 waiting = wait_for(lambda: hub.metric("vigil_outbox_depth", "$upstream") >= len(accepted) - before, 30)
 c.expect(waiting, "while upstream is down, alerts wait in the outbox: depth %s" % hub.metric("vigil_outbox_depth", "$upstream"))
 c.expect(hub.metric("vigil_outbox_oldest_age_seconds", "$upstream") >= 0, "oldest age is exported")
-time.sleep(2)
+c.expect(wait_for(lambda: hub.metric("vigil_outbox_delivery_failures_total", "$upstream") >= 1, 30),
+         "the hub tried the upstream and failed")
 upstream.start()
 c.expect(wait_for(lambda: set(accepted) <= set(collector.seqs()), 90),
          "upstream back: the backlog drains: missing %s" % sorted(set(accepted) - set(collector.seqs())))
@@ -225,7 +228,6 @@ c.expect(abs(hub.metric("vigil_outbox_last_success_timestamp_seconds", "$upstrea
          "last success time on /metrics")
 
 # Counted end to end.
-time.sleep(1)
 got = collector.got
 ids = {}
 for _, m in got:

@@ -13,7 +13,7 @@ loopback:
 - broken manifests fail with messages naming the place; `vigil check` reports them."""
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, time, urllib.request
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port
+from vigil_harness import Checks, free_port, unchanged_for
 from camera_harness import wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -359,15 +359,13 @@ if os.path.isdir(MODEL):
     c.expect(modules()["alerts"]["startedAt"] == alert_started and modules()["alerts"]["status"] == "running",
              "isolate: the alert module was not touched")
     # New rules in the manifest: the isolated alert module restarts at once with them (only Banana: no more apples).
-    time.sleep(1.1)
     isolate_doc["modules"]["alerts"]["desired"] = {"only": ["Banana"]}
-    write(path, isolate_doc)
+    rewrite(path, isolate_doc)
     c.expect(wait_for(lambda: "restarting to apply its new desired properties" in run("logs", "alerts", "--state-dir", state).stdout, 15),
              "isolate: the alert module restarts to apply new desired properties")
-    time.sleep(1.5)
-    n = len(isolated_alerts())
-    time.sleep(2.5)
-    c.expect(len(isolated_alerts()) == n, "isolate: with only Banana, the apple alerts no more")
+    # Apples already on their way may still land; then none for a while, though the camera keeps sending them.
+    wait_for(lambda: unchanged_for(lambda: len(isolated_alerts()), 1.5), 20)
+    c.expect(unchanged_for(lambda: len(isolated_alerts()), 2.5), "isolate: with only Banana, the apple alerts no more")
     proc.send_signal(signal.SIGTERM)
     c.expect(proc.wait(timeout=60) == 0, "isolate: SIGTERM stops it with exit 0")
     c.expect(wait_for(lambda: not module_pids("cam") and not module_pids("alerts"), 10), "isolate: no module process is left")
@@ -417,14 +415,12 @@ c.expect(ok, "twin: the exec module got its desired properties (retained, with $
 if not ok:
     print(open(os.path.join(tmp, "health-run.log")).read()[-3000:])
 c.expect('twin env desired {"threshold": 0.5}' in logs("twin"), "twin: and in VIGIL_DESIRED_PROPERTIES")
-time.sleep(1.1)  # a new modification time
 health_doc["modules"]["twin"]["desired"] = {"threshold": 0.8, "zones": {"door": [[0, 0], [1, 1]]}}
-write(path, health_doc)
+rewrite(path, health_doc)
 c.expect(wait_for(lambda: 'twin desired {"$version": 2, "threshold": 0.8, "zones": {"door": [[0, 0], [1, 1]]}}' in logs("twin"), 15),
          "twin: a change in the manifest reaches the running module, version 2:\n" + logs("twin")[-600:])
 c.expect(listed().get("twin", {}).get("restartCount") == 0, "twin: it was not restarted for it")
-time.sleep(1)
-c.expect(all(listed().get(n, {}).get("status") == "running" for n in ("probed", "watched")),
+c.expect(wait_for(lambda: all(listed().get(n, {}).get("status") == "running" for n in ("probed", "watched")), 15),
          "health: passing checks, both running: %s" % {n: m.get("status") for n, m in listed().items()})
 c.expect(wait_for(lambda: listed().get("deadcam", {}).get("status") == "unhealthy", 20),
          "health: a camera whose source stays lost is unhealthy: %s" % listed().get("deadcam"))
@@ -437,10 +433,7 @@ c.expect("unhealthy: 2 failed health checks in a row (last: exit code 1: feeling
          "health: the log says why, with the check's output:\n" + logs("probed")[-600:])
 os.remove(os.path.join(tmp, "sick"))
 c.expect(wait_for(lambda: listed().get("probed", {}).get("status") == "running", 30), "health: probed runs again")
-time.sleep(1.5)  # the state folder is written once a second
-n = listed()["probed"]["restartCount"]
-time.sleep(2)
-c.expect(listed()["probed"]["restartCount"] == n and listed()["probed"]["status"] == "running",
+c.expect(unchanged_for(lambda: (listed()["probed"]["restartCount"], listed()["probed"]["status"]), 3),
          "health: healthy again, it stays up: %s" % listed()["probed"])
 
 open(os.path.join(tmp, "sick2"), "w").close()

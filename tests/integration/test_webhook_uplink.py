@@ -5,7 +5,7 @@ idempotency key; meanwhile the file uplink is not held back. Every alert arrives
 import argparse, hashlib, hmac, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port
+from vigil_harness import Checks, free_port, wait_port, Lines
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -42,14 +42,15 @@ port = free_port()
 conf = os.path.join(tmp, "m.conf")
 open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
 broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(0.5)
+c.expect(wait_port(port), "mosquitto listens")
 out = os.path.join(tmp, "alerts.jsonl")
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "AIAprilDevice",
                         "--store", os.path.join(tmp, "outbox.db"),
                         "--route", "up=FROM /messages/modules/alert-module/outputs/* INTO $upstream",
                         "--upstream", "http://127.0.0.1:%d/logicapp?sig=1#format=eventgrid&secret=%s&inflight=1" % (httpd.server_address[1], SECRET),
                         "--upstream", "file:" + out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-time.sleep(1)
+hub_out = Lines(hub)
+c.expect(hub_out.wait("subscribed on mqtt://127.0.0.1:%d" % port), "the hub subscribed on the modules' broker")
 pub = mqtt.Client(client_id="AIAprilDevice/alert-module")
 pub.connect("127.0.0.1", port)
 pub.loop_start()
@@ -69,7 +70,6 @@ def file_lines():
 c.expect(wait_for(lambda: len(file_lines()) == 5, 20), "the file uplink gets all 5 while the webhook is refusing")
 c.expect([m["body"]["n"] for m in file_lines()] == [0, 1, 2, 3, 4], "file: in order")
 c.expect(wait_for(lambda: len(accepted) >= 5, 60), "the webhook gets all 5 after its failures: %d" % len(accepted))
-time.sleep(0.5)
 with lock:
     c.expect(len(requests) >= 8, "the first requests were refused and retried: %d requests" % len(requests))
     got = list(accepted)

@@ -45,6 +45,60 @@ class Vigil:
         return self.proc.wait(timeout=30)
 
 
+def wait_port(port, timeout=10):
+    """Waits until something listens on 127.0.0.1:port (a server this test started)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class Lines:
+    """A process's output, collected line by line on a thread; wait() waits for a line that contains a text."""
+
+    def __init__(self, proc):
+        self.lines = []
+        threading.Thread(target=lambda: [self.lines.append(l) for l in proc.stdout], daemon=True).start()
+
+    def text(self):
+        return "".join(self.lines)
+
+    def count(self, text):
+        return sum(text in l for l in list(self.lines))
+
+    def wait(self, text, timeout=30, times=1):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.count(text) >= times:
+                return True
+            time.sleep(0.05)
+        return self.count(text) >= times
+
+
+def unchanged_for(fn, seconds, step=0.1):
+    """True when fn() keeps its first value for `seconds` — for what must NOT happen (no more alerts, no restart),
+    which only a window can show; returns False at the first change."""
+    first, deadline = fn(), time.time() + seconds
+    while time.time() < deadline:
+        if fn() != first:
+            return False
+        time.sleep(step)
+    return fn() == first
+
+
+def stays_up(proc, seconds):
+    """True when `proc` is still running after `seconds` (it is waited for, so an early exit ends the wait)."""
+    try:
+        proc.wait(timeout=seconds)
+        return False
+    except subprocess.TimeoutExpired:
+        return True
+
+
 def terminate(proc, timeout=30):
     """SIGTERM, then SIGKILL if it has not ended within `timeout` s; returns its exit code (-1 when killed)."""
     proc.send_signal(signal.SIGTERM)
