@@ -33,6 +33,7 @@ bench: build
 	bench/hub_mqtt_bench.py
 	bench/run_bench.py
 	bench/objects_bench.py
+	bench/chaos.py
 
 bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)

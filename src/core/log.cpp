@@ -51,4 +51,18 @@ void set_sink(Sink sink) {
   g_sink = std::move(sink);
 }
 
+bool Throttle::take(std::uint64_t& left_out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto now = std::chrono::steady_clock::now();
+  if (any_ && now - last_ < every_) {
+    ++skipped_;
+    return false;
+  }
+  any_ = true;
+  last_ = now;
+  left_out = skipped_;
+  skipped_ = 0;
+  return true;
+}
+
 }  // namespace vigil::log

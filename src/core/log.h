@@ -3,7 +3,10 @@
 // Machines read counters on /metrics instead of parsing these lines.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <sstream>
 #include <string_view>
 
@@ -21,6 +24,22 @@ void write(Level level, std::string_view part, const std::string& message);
 // keep a log file per module.
 using Sink = std::function<void(std::string_view part, const std::string& message, const std::string& line)>;
 void set_sink(Sink sink);
+
+// For a failure that can repeat once per message: the first is logged, then at most one line per `every`, saying
+// how many were left out in between. Thread-safe.
+class Throttle {
+ public:
+  explicit Throttle(std::chrono::milliseconds every = std::chrono::seconds(10)) : every_(every) {}
+  // True when this one is to be logged; `left_out` is then how many were not since the last logged one.
+  bool take(std::uint64_t& left_out);
+
+ private:
+  std::mutex mutex_;
+  std::chrono::milliseconds every_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t skipped_ = 0;
+  bool any_ = false;
+};
 
 }  // namespace vigil::log
 

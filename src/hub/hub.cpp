@@ -16,14 +16,17 @@ class HubContext : public ModuleContext {
   const std::string& module_id() const override { return id_; }
   Metrics& metrics() override { return metrics_; }
   void send(const std::string& output, Message m) override {
-    if (auto s = hub_.send(id_, output, std::move(m)); !s)
-      LOG_ERROR("hub", "[" << id_ << "] message on " << output << " not accepted: " << s.error().message);
+    std::uint64_t left_out = 0;
+    if (auto s = hub_.send(id_, output, std::move(m)); !s && refused_.take(left_out))
+      LOG_ERROR("hub", "[" << id_ << "] message on " << output << " not accepted: " << s.error().message
+                           << (left_out ? " (and " + std::to_string(left_out) + " more since the last such line)" : ""));
   }
 
  private:
   Hub& hub_;
   std::string id_;
   Metrics& metrics_;
+  log::Throttle refused_;  // a full store refuses every message: one line per 10 s
 };
 
 }  // namespace
@@ -52,6 +55,7 @@ Hub::Hub(HubOptions options, Outbox& outbox, Metrics& metrics)
     : options_(std::move(options)), outbox_(outbox), metrics_(metrics) {
   metrics_.describe("vigil_hub_messages_routed_total", "counter", "Messages that matched at least one route");
   metrics_.describe("vigil_hub_messages_unrouted_total", "counter", "Messages that matched no route");
+  metrics_.describe("vigil_hub_messages_refused_total", "counter", "Messages the outbox could not store (a full volume)");
   metrics_.describe("vigil_hub_input_dropped_total", "counter", "Messages dropped from a full module input queue (oldest first)");
   metrics_.describe("vigil_outbox_delivered_total", "counter", "Messages delivered from the outbox, by endpoint");
   metrics_.describe("vigil_outbox_delivery_failures_total", "counter", "Failed delivery attempts, by endpoint");
@@ -252,7 +256,10 @@ Status Hub::send(const std::string& module, const std::string& output, Message m
     if (dropped) metrics_.inc("vigil_hub_input_dropped_total", {{"endpoint", endpoint}});
   }
   if (!durable.empty()) {
-    if (auto st = outbox_.append(m, durable, unix_now_ms()); !st) return st;
+    if (auto st = outbox_.append(m, durable, unix_now_ms()); !st) {
+      metrics_.inc("vigil_hub_messages_refused_total");
+      return st;
+    }
     std::lock_guard lock(mutex_);
     for (const auto& d : durable) {
       Pump& p = pump_for(d.endpoint);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "core/log.h"
 #include "hub/hub.h"
 #include "hub/mqtt_client.h"
 
@@ -34,6 +35,7 @@ class MqttTransport {
   Hub& hub_;
   MqttClient& client_;
   std::string device_;
+  log::Throttle refused_;  // a full store refuses every message: one line per 10 s
 };
 
 }  // namespace vigil::hub

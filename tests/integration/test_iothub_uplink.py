@@ -129,12 +129,21 @@ pub.publish("devices/edge01/modules/alert/messages/events/%24.on=output1&%24.ct=
             json.dumps({"tag": "Banana"}), qos=1).wait_for_publish()
 refused = lambda: "bad user name or password" in open(hub_log).read() or "not authorised" in open(hub_log).read()
 c.expect(wait_for(refused, 60), "the log says why: %s" % open(hub_log).read()[-400:])
+import sqlite3
+
+
+def waiting2():
+    try:
+        return sqlite3.connect(os.path.join(tmp, "outbox2.db")).execute("select count(*) from outbox").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+c.expect(wait_for(lambda: waiting2() == 1, 30), "the alert waits in the outbox")
 c.expect(len(got) == before, "a refused token delivers nothing")
 hub.send_signal(signal.SIGTERM)
 c.expect(hub.wait(timeout=30) == 0, "the second hub exits 0")
-import sqlite3
-c.expect(sqlite3.connect(os.path.join(tmp, "outbox2.db")).execute("select count(*) from outbox").fetchone()[0] == 1,
-         "the undelivered alert is still in the outbox")
+c.expect(waiting2() == 1, "the undelivered alert is still in the outbox")
 
 pub.loop_stop()
 obs.loop_stop()
