@@ -6,7 +6,7 @@ import argparse, email, json, os, shutil, signal, socket, subprocess, sys, tempf
 import cv2, numpy as np
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port, wait_port, Lines
+from vigil_harness import Checks, free_port, start_mosquitto, Lines
 from camera_harness import Tool, wait_for
 
 ap = argparse.ArgumentParser()
@@ -21,11 +21,8 @@ img = np.zeros((120, 160, 3), np.uint8)
 cv2.rectangle(img, (40, 30), (120, 90), (0, 0, 255), -1)
 cv2.imwrite(snap, img)
 
-port, smtp_port = free_port(), free_port()
-conf = os.path.join(tmp, "m.conf")
-open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
-broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-c.expect(wait_port(port), "mosquitto listens")
+smtp_port = free_port()
+port, broker = start_mosquitto(tmp)
 mail = os.path.join(tmp, "mail")
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "edge01",
                         "--store", os.path.join(tmp, "outbox.db"), "--metrics-port", "0",

@@ -12,7 +12,7 @@ ones in a loop):
 import argparse, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading, time, urllib.request
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port, terminate
+from vigil_harness import Checks, start_mosquitto, terminate
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -46,10 +46,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
 
 httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
-port = free_port()
-conf = os.path.join(tmp, "m.conf")
-open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n" % port)
-broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+port, broker = start_mosquitto(tmp, "max_queued_messages 100000\n")
 log_lines = []
 hub = None
 try:

@@ -6,7 +6,7 @@ $upstream-gone:<uplink>; `vigil outbox list/show` report it; `move` hands it to 
 import argparse, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port, terminate
+from vigil_harness import Checks, start_mosquitto, terminate
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -32,10 +32,7 @@ class Refuser(http.server.BaseHTTPRequestHandler):
 httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refuser)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 hook = "http://127.0.0.1:%d/hook" % httpd.server_address[1]
-port = free_port()
-conf = os.path.join(tmp, "m.conf")
-open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
-broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+port, broker = start_mosquitto(tmp)
 
 
 def outbox(*args):

@@ -5,7 +5,7 @@ idempotency key; meanwhile the file uplink is not held back. Every alert arrives
 import argparse, hashlib, hmac, http.server, json, os, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port, wait_port, Lines
+from vigil_harness import Checks, start_mosquitto, Lines
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -38,11 +38,7 @@ httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 
 
-port = free_port()
-conf = os.path.join(tmp, "m.conf")
-open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
-broker = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-c.expect(wait_port(port), "mosquitto listens")
+port, broker = start_mosquitto(tmp)
 out = os.path.join(tmp, "alerts.jsonl")
 hub = subprocess.Popen([a.vigil, "hub", "--broker", "mqtt://127.0.0.1:%d" % port, "--device-id", "AIAprilDevice",
                         "--store", os.path.join(tmp, "outbox.db"),

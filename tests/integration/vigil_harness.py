@@ -57,6 +57,19 @@ def wait_port(port, timeout=10):
     return False
 
 
+def start_mosquitto(folder, extra=""):
+    """A plain mosquitto on a free loopback port (config in `folder`), listening when this returns: (port, process)."""
+    port = free_port()
+    conf = os.path.join(folder, "mosquitto-%d.conf" % port)
+    with open(conf, "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\n%s" % (port, extra))
+    proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if not wait_port(port):
+        proc.kill()
+        raise RuntimeError("mosquitto did not start on port %d" % port)
+    return port, proc
+
+
 class Lines:
     """A process's output, collected line by line on a thread; wait() waits for a line that contains a text."""
 
