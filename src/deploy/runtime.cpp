@@ -514,6 +514,9 @@ void Runtime::apply_changes(const Deployment& updated) {
 Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std::string>& changes) {
   std::string what;
   for (const auto& c : changes) what += (what.empty() ? "" : ", ") + c;
+  if (const ModuleSpec* before = deployment.find(m.name); before && before->kind != m.kind)
+    return make_error(ErrorCode::Unsupported, "its kind changed (" + std::string(kind_name(before->kind)) + " to " +
+                                                  kind_name(m.kind) + "): that applies when vigil run starts again");
   if (m.kind == ModuleKind::Camera) {  // checked before the running one stops
     auto settings = camera_plan(m, deployment, options, nullptr);
     if (!settings) return settings.error();

@@ -169,9 +169,9 @@ void Outbox::set_space(SpaceState next, std::uint64_t free_bytes, std::uint64_t 
                              << " evicted while space was short)");
     evicted_since_low_ = 0;
   } else if (next == SpaceState::Low && before == SpaceState::Ok) {
-    LOG_WARN("outbox", where << ", under the " << limits_.reserve / 1024 << " KiB it keeps free: the outbox stops growing and "
-                             << "the oldest of its " << depth << " waiting message(s) make room for new ones (free space "
-                             << "or move the state folder with --state-dir)");
+    LOG_WARN("outbox", where << ", under the " << limits_.reserve / 1024 << " KiB it keeps free: once the store holds "
+                             << limits_.capacity / 1024 << " KiB, the oldest of its " << depth << " waiting message(s) make "
+                             << "room for new ones (free space, or move the state folder with --state-dir)");
   } else if (next == SpaceState::Low) {
     LOG_WARN("outbox", "messages are stored again (" << where << "; " << depth << " wait)");
   } else {
@@ -194,8 +194,9 @@ std::uint64_t Outbox::evict_oldest(std::uint64_t bytes) {
   std::uint64_t n = 0, freed = 0;
   while (freed < bytes && oldest.ok() && oldest.step() == SQLITE_ROW) {
     del.bind(1, oldest.i64(0));
-    if (del.step() != SQLITE_DONE) break;
+    const bool deleted = del.step() == SQLITE_DONE;
     del.reset();
+    if (!deleted) break;
     ++by_endpoint[oldest.text(1)];
     freed += static_cast<std::uint64_t>(oldest.i64(2));
     ++n;

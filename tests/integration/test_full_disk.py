@@ -84,7 +84,7 @@ try:
     c.expect(wait_for(lambda: routed() >= 1200, 60), "all 1200 alerts are accepted on a 2 MB volume (routed %d)" % routed())
     log = "".join(log_lines)
     c.expect("not stored" not in log, "no alert refused:\n" + "\n".join(l for l in log_lines if "not stored" in l)[:600])
-    c.expect(log.count("the outbox stops growing") == 1, "one WARN when space runs short:\n" + log[-1500:])
+    c.expect(log.count("KiB it keeps free") == 1, "one WARN when space runs short:\n" + log[-1500:])
     c.expect(wait_for(lambda: metric("vigil_outbox_evicted_total") > 0, 10),
              "the oldest made room: %d evicted" % metric("vigil_outbox_evicted_total"))
     st = os.statvfs(vol)
