@@ -17,11 +17,25 @@
 #include "deploy/load.h"
 #include "deploy/runtime.h"
 #include "deploy/state_dir.h"
+#include "http/http_client.h"
 #include "hub/route.h"
 #include "vision/model.h"
 
 namespace vigil::cli {
 namespace {
+
+// True when a vigil preview answers on host:port and shows camera `id`: the port is taken by a running vigil.
+bool preview_shows(const std::string& host, int port, const std::string& id) {
+  http::HttpClient client(http::FetchLimits{1u << 20, 2000, 1000});
+  const std::string h = host == "0.0.0.0" || host.empty() ? "127.0.0.1" : host;
+  auto reply = client.get("http://" + h + ":" + std::to_string(port) + "/api/status");
+  if (!reply || reply->status != 200) return false;
+  const auto doc = nlohmann::json::parse(reply->body, nullptr, false);
+  if (!doc.is_object() || !doc.contains("cameras") || !doc["cameras"].is_array()) return false;
+  for (const auto& cam : doc["cameras"])
+    if (cam.is_object() && cam.value("camera", "") == id) return true;
+  return false;
+}
 
 struct CheckOptions {
   std::string manifest, env_file;
@@ -160,9 +174,15 @@ int run_check(const CheckOptions& o) {
         if (capture::is_http_endpoint(c->endpoint))
           if (auto h = endpoint_host(c->endpoint); h && !tcp_connects(h->host, h->port))
             r.warn(what + " endpoint " + c->endpoint, "does not answer now; the camera counts failures and retries");
-        if (c->show_video && !can_listen(c->preview_host, c->preview_port))
-          r.error("preview port " + std::to_string(c->preview_port) + " for " + m.name,
-                  "already in use: set PREVIEW_PORT in the camera's env or bind another HostPort for 5012/tcp");
+        if (c->show_video && !can_listen(c->preview_host, c->preview_port)) {
+          const std::string what_port = "preview port " + std::to_string(c->preview_port) + " for " + m.name;
+          if (preview_shows(c->preview_host, c->preview_port, c->camera_id))
+            r.warn(what_port, "in use by the vigil run that is running now (its preview shows camera " + c->camera_id +
+                                  "); stop it before starting this one");
+          else
+            r.error(what_port, "already in use: set PREVIEW_PORT in the camera's env (vigil run --set " + m.name +
+                                   ".PREVIEW_PORT=5013) or bind another HostPort for 5012/tcp");
+        }
         break;
       }
       case deploy::ModuleKind::Alert: {

@@ -120,7 +120,7 @@ int run_hub(HubCliOptions o) {
       return http::HttpResponse{200, "application/json", client.connected() ? R"({"status":"ok","broker":"connected"})" : R"({"status":"degraded","broker":"disconnected"})", {}, {}};
     });
     if (auto s = server->listen(o.metrics_host, o.metrics_port); !s) {
-      std::cerr << "vigil hub: " << s.error().message << "\n";
+      std::cerr << "vigil hub: " << s.error().message << "; choose another with --metrics-port\n";
       return 1;
     }
     server->start();
@@ -164,7 +164,8 @@ void add_hub_command(CLI::App& app, Action& run) {
   cmd->add_option("--route", o->routes, "a route as NAME=ROUTE (repeatable)");
   cmd->add_option("--store", o->store, "the outbox's SQLite file")->capture_default_str();
   cmd->add_option("--upstream", o->upstream, "where $upstream goes (repeatable; each has its own queue): file:PATH, "
-                                            "mqtt://host[:port]/topic-template, iothub:<connection string>, https://webhook");
+                                            "mqtt://host[:port]/topic-template, iothub:<connection string>, https://webhook[#inflight=N], "
+                                            "smtp(s)://user:pass@host/?from=…&to=…, console:");
   cmd->add_option("--ttl", o->ttl_s, "store-and-forward time to live in seconds (negative: forever)")->capture_default_str();
   cmd->add_option("--max-store-bytes", o->max_store_bytes, "outbox size cap; the oldest are evicted (0: none)");
   cmd->add_option("--metrics-port", o->metrics_port, "serve /metrics and /health on this port (0: any free port)");

@@ -44,7 +44,7 @@ int serve(const ServeOptions& o) {
   http::HttpServer server(server_options);
   http::add_prediction_api(server, runner, metrics, {o.prediction_key, {}});
   if (auto s = server.listen(o.host, o.port); !s) {
-    std::cerr << "vigil serve: " << s.error().message << "\n";
+    std::cerr << "vigil serve: " << s.error().message << "; choose another with --port\n";
     return 1;
   }
   LOG_INFO("serve", "listening on http://" << o.host << ":" << server.port()

@@ -428,7 +428,7 @@ Status Runtime::start() {
   for (auto& [key, server] : r.previews) {
     const auto colon = key.rfind(':');
     if (auto s = server->listen(key.substr(0, colon), std::stoi(key.substr(colon + 1))); !s)
-      return make_error(s.error().code, "preview " + key + ": " + s.error().message + " (set PREVIEW_PORT in the camera's env)");
+      return make_error(s.error().code, "preview " + key + ": " + s.error().message + "; set PREVIEW_PORT in the camera's env (vigil run --set CAMERA.PREVIEW_PORT=5013)");
     server->start();
     LOG_INFO("agent", "preview on http://" << key.substr(0, colon) << ":" << server->port() << "/");
   }

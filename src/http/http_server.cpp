@@ -166,7 +166,7 @@ Status HttpServer::listen(const std::string& host, int port) {
     if (!s.bind_to_port(host, port))
       return make_error(ErrorCode::Unavailable,
                         "cannot listen on " + host + ":" + std::to_string(port) +
-                            " (in use, or a port below 1024 without root; choose another with --port)");
+                            " (in use, or a port below 1024 without root)");
     port_ = port;
   }
   return ok_status();

@@ -173,6 +173,12 @@ r = run("list", "--state-dir", state)
 rows = {l.split()[0]: l for l in r.stdout.splitlines()[1:] if l.strip()}
 c.expect(r.stdout.startswith("NAME") and set(rows) == {"alert", "camera", "detector"}, "list: the three modules\n" + r.stdout)
 c.expect(all(" running " in l and " Up " in l for l in rows.values()), "list: all running\n" + r.stdout)
+r = run("check", "--set", "camera.PREVIEW_PORT=%d" % port, timeout=60)
+c.expect(r.returncode == 0 and "in use by the vigil run that is running now" in r.stdout,
+         "check: the running vigil's own preview port is a warning, not an error:\n" + r.stdout)
+r = run("run", "--state-dir", os.path.join(tmp, "state-second"), "--set", "camera.PREVIEW_PORT=%d" % port, timeout=60)
+c.expect(r.returncode != 0 and "--set CAMERA.PREVIEW_PORT=" in r.stderr and "--port" not in r.stderr,
+         "a second run on the same port says how to choose another (a setting, not a --port flag): " + r.stderr[-400:])
 
 
 def explained():
