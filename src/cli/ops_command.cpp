@@ -58,6 +58,7 @@ int run_list(const OpsOptions& o) {
   }
   std::cout << deploy::format_module_table(states, unix_now_ms()) << std::flush;
   if (pid == 0) std::cerr << "(vigil run is not running on " << dir << "; this is what it last reported)\n";
+  else std::cerr << "(the vigil run of " << dir << ", pid " << pid << ")\n";
   return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "deploy/load.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/environment.h"
@@ -31,10 +32,20 @@ nlohmann::json default_manifest(const std::string& video) {
   };
 }
 
+std::string system_manifest() {
+  const char* v = std::getenv("VIGIL_SYSTEM_MANIFEST");
+  return v && *v ? v : "/etc/vigil/deployment.json";
+}
+
 Result<LoadedDeployment> load_deployment(const std::string& manifest, const std::string& env_file,
                                          const std::vector<std::string>& sets, const std::string& state_dir) {
   LoadedDeployment out;
   Variables vars;
+  if (manifest.empty()) {
+    std::error_code ec;
+    if (const std::string system = system_manifest(); fs::exists(system, ec))
+      return load_deployment(system, env_file, sets, state_dir);
+  }
   if (manifest.empty()) {
     std::error_code ec;
     const std::string video = fs::exists("/dev/video0", ec) ? "/dev/video0" : kDebianSampleVideo;

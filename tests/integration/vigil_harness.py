@@ -2,6 +2,10 @@
 client calls, and a local HTTP server for /url fetches. Only loopback addresses are used."""
 import http.server, json, os, re, signal, socket, subprocess, threading, time, urllib.request, urllib.error
 
+# `vigil run` without a manifest reads /etc/vigil/deployment.json when a package installed one: the tests mean the
+# built-in default, whatever this machine has installed.
+os.environ["VIGIL_SYSTEM_MANIFEST"] = "/nonexistent/vigil-tests/deployment.json"
+
 
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
