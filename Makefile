@@ -3,7 +3,7 @@ JOBS ?= 2
 PRESET ?= release
 BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(PRESET))
 
-.PHONY: deps configure build run test test-asan bench bench-camera fuzz clean
+.PHONY: deps configure build run test test-asan bench bench-camera fuzz deb clean
 
 deps:
 	@scripts/install-deps
@@ -22,6 +22,9 @@ run: build
 
 test: build
 	ctest --preset $(PRESET) -j$(JOBS)
+
+deb: build
+	cd build && cpack -G DEB
 
 test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan

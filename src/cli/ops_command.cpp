@@ -26,7 +26,7 @@ struct OpsOptions {
   std::size_t last = 20;
 };
 
-std::string state_of(const OpsOptions& o) { return o.state_dir.empty() ? deploy::default_state_dir() : o.state_dir; }
+std::string state_of(const OpsOptions& o) { return o.state_dir.empty() ? deploy::ops_state_dir() : o.state_dir; }
 
 Result<nlohmann::json> read_json(const std::string& path) {
   auto text = read_file(path, 64u << 20);
@@ -85,6 +85,7 @@ int run_logs(const OpsOptions& o) {
     std::cerr << (first ? "no logs yet" : "") << ")\n";
     return 1;
   }
+  std::cerr << "(" << path << ")\n";  // which state folder: a service's or a user's run
   std::optional<std::chrono::system_clock::time_point> since;
   if (!o.since.empty()) {
     auto t = deploy::parse_since(o.since, std::chrono::system_clock::now());

@@ -26,7 +26,7 @@ struct OutboxCliOptions {
 
 std::string store_of(const OutboxCliOptions& o) {
   if (!o.store.empty()) return o.store;
-  return (o.state_dir.empty() ? deploy::default_state_dir() : o.state_dir) + "/outbox.db";
+  return (o.state_dir.empty() ? deploy::ops_state_dir() : o.state_dir) + "/outbox.db";
 }
 
 Result<std::unique_ptr<hub::Outbox>> open_store(const OutboxCliOptions& o) {

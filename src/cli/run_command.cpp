@@ -155,7 +155,20 @@ void add_run_command(CLI::App& app, Action& run) {
   cmd->add_flag("--isolate", o->isolate, "run each vigil module as its own process, joined over MQTT (a crash takes down only that module)");
   cmd->add_option("--upstream", o->upstream, "another uplink for $upstream (repeatable): console:, file:PATH, mqtt://…, "
                                              "iothub:…, https://…, smtp://…");
-  cmd->callback([o, &run] { run = [o] { return run_deployment(*o); }; });
+  auto print_default = std::make_shared<std::string>();
+  cmd->add_option("--print-default-manifest", *print_default,
+                  "print the built-in default manifest with VIDEO as its camera (e.g. /dev/video0) and exit; a start for "
+                  "/etc/vigil/deployment.json")->type_name("VIDEO");
+  cmd->callback([o, print_default, &run] {
+    if (!print_default->empty())
+      run = [o, print_default] {  // with --state-dir, its alerts file there (a manifest's relative paths are its own)
+        const std::string alerts = o->state_dir.empty() ? "alerts.jsonl" : o->state_dir + "/alerts.jsonl";
+        std::cout << deploy::default_manifest(*print_default, alerts).dump(2) << "\n";
+        return 0;
+      };
+    else
+      run = [o] { return run_deployment(*o); };
+  });
 }
 
 }  // namespace vigil::cli

@@ -9,7 +9,7 @@
 namespace vigil::deploy {
 namespace fs = std::filesystem;
 
-nlohmann::json default_manifest(const std::string& video) {
+nlohmann::json default_manifest(const std::string& video, const std::string& alerts_file) {
   auto env = [](std::initializer_list<std::pair<const char*, std::string>> kv) {
     nlohmann::json e = nlohmann::json::object();
     for (const auto& [k, v] : kv) e[k] = {{"value", v}};
@@ -28,7 +28,7 @@ nlohmann::json default_manifest(const std::string& video) {
       {"routes",
        {{"cameraToAlert", "FROM /messages/modules/camera/outputs/output1 INTO BrokeredEndpoint(\"/modules/alert/inputs/input1\")"},
         {"alertsUpstream", "FROM /messages/modules/alert/outputs/output1 INTO $upstream"}}},
-      {"uplinks", {"console:", "file:alerts.jsonl"}},
+      {"uplinks", {"console:", "file:" + alerts_file}},
   };
 }
 

@@ -22,8 +22,9 @@ struct LoadedDeployment {
   std::string manifest_path;  // empty for the default
 };
 
-// The default deployment's compact manifest, with `video` as its VIDEO_PATH.
-nlohmann::json default_manifest(const std::string& video);
+// The default deployment's compact manifest, with `video` as its VIDEO_PATH and its alerts appended to
+// `alerts_file` (relative: under the state folder).
+nlohmann::json default_manifest(const std::string& video, const std::string& alerts_file = "alerts.jsonl");
 
 // The system-wide manifest a package installs: /etc/vigil/deployment.json ($VIGIL_SYSTEM_MANIFEST overrides).
 std::string system_manifest();

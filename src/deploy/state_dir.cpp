@@ -24,6 +24,14 @@ std::string default_state_dir() {
   return "/var/lib/vigil";
 }
 
+std::string ops_state_dir() {
+  std::error_code ec;
+  const std::string mine = default_state_dir();
+  if (!fs::exists(mine + "/status.json", ec) && fs::exists(std::string(kServiceStateDir) + "/status.json", ec))
+    return kServiceStateDir;
+  return mine;
+}
+
 Result<std::unique_ptr<StateDir>> StateDir::open(const std::string& path) {
   std::error_code ec;
   for (const char* sub : {"", "/logs", "/explain", "/snapshots"}) {

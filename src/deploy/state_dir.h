@@ -25,6 +25,10 @@
 namespace vigil::deploy {
 
 std::string default_state_dir();
+// Where `vigil list|logs|explain|outbox` look without --state-dir: default_state_dir() when a vigil run has used it,
+// else the service's /var/lib/vigil when that one has (the Debian package's vigil.service), else default_state_dir().
+std::string ops_state_dir();
+inline constexpr const char* kServiceStateDir = "/var/lib/vigil";
 
 class StateDir {
  public:
