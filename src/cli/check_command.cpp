@@ -39,7 +39,7 @@ bool preview_shows(const std::string& host, int port, const std::string& id) {
 
 struct CheckOptions {
   std::string manifest, env_file;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, upstream;
   bool warnings_as_errors = false;
 };
 
@@ -202,8 +202,10 @@ int run_check(const CheckOptions& o) {
     r.error("MQTT broker for vigil:exec modules", "mosquitto is not installed: install it, or run with --broker mqtt://host:port");
 
   std::cout << "\nConnectivity checks\n-------------------\n";
-  if (d.uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
-  for (const auto& raw : d.uplinks) {
+  std::vector<std::string> uplinks = d.uplinks;  // and those vigil run --upstream would add
+  uplinks.insert(uplinks.end(), o.upstream.begin(), o.upstream.end());
+  if (uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
+  for (const auto& raw : uplinks) {
     const std::string u = redact_secrets(raw);  // what is shown; the checks read `raw`
     if (u.rfind("file:", 0) == 0 || u.rfind("console", 0) == 0) {
       r.ok("uplink " + u);
@@ -228,6 +230,7 @@ void add_check_command(CLI::App& app, Action& run) {
   cmd->add_option("manifest", o->manifest, "the deployment (default: the built-in one)");
   cmd->add_option("--env-file", o->env_file, "variables for $VAR (default: .env next to the manifest)");
   cmd->add_option("--set,-s", o->sets, "MODULE.KEY=VALUE (repeatable)");
+  cmd->add_option("--upstream", o->upstream, "an uplink vigil run will get with --upstream (repeatable): checked too");
   cmd->add_flag("--warnings-as-errors", o->warnings_as_errors, "exit 1 on warnings too");
   cmd->callback([o, &run] { run = [o] { return run_check(*o); }; });
 }

@@ -141,6 +141,12 @@ for name, (doc, needle) in broken.items():
     c.expect(r.returncode == 1 and "\u00d7" in r.stdout, "%s: vigil check reports an error: %s" % (name, r.stdout[-300:]))
 r = run("check", TEMPLATE, env={"MODEL_PATH": MODEL}, timeout=60)
 c.expect(r.returncode == 0 and "image-classifier-service" in r.stdout, "check: the tutorial's manifest passes with the endpoint warning: %s" % r.stdout)
+iothub = "iothub:HostName=example.invalid;DeviceId=edge01;SharedAccessKey=c2VjcmV0a2V5"
+r = run("check", TEMPLATE, "--upstream", iothub, env={"MODEL_PATH": MODEL}, timeout=60)
+c.expect(r.returncode == 0 and "uplink iothub:HostName=example.invalid;DeviceId=edge01;SharedAccessKey=***" in r.stdout
+         and "c2VjcmV0a2V5" not in r.stdout, "check --upstream: the uplink the tutorial passes is checked, its key hidden:\n" + r.stdout[-600:])
+r = run("check", TEMPLATE, "--upstream", "gopher://example.invalid/", env={"MODEL_PATH": MODEL}, timeout=60)
+c.expect(r.returncode == 1 and "not a supported URI" in r.stdout, "check --upstream: an unsupported one is an error")
 
 for example, env in (("security-camera", {"DETECTOR": os.path.join(SHARED, "models", "yolo-fastest-1.1-xl-coco")}),
                      ("fleet", {})):
