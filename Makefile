@@ -36,6 +36,7 @@ bench: build
 	bench/hub_mqtt_bench.py
 	bench/run_bench.py
 	bench/objects_bench.py
+	bench/webhook_inflight.py
 	bench/chaos.py
 
 bench-camera: build
