@@ -7,6 +7,7 @@
 #include <cstring>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -14,7 +15,9 @@
 #include "core/text.h"
 #include "hub/mqtt_client.h"
 #include "hub/property_bag.h"
+#include "core/files.h"
 #include "uplink/email.h"
+#include "uplink/home_assistant.h"
 #include "uplink/iothub.h"
 #include "uplink/webhook.h"
 
@@ -64,11 +67,16 @@ class ConsoleUplink : public hub::EndpointSender {
 
 class MqttUplink : public hub::EndpointSender {
  public:
-  MqttUplink(hub::MqttOptions o, std::string templ, std::string device)
-      : client_(std::move(o)), template_(std::move(templ)), device_(std::move(device)) {}
+  MqttUplink(hub::MqttOptions o, std::string templ, std::string device, std::optional<HaOptions> ha)
+      : client_(std::move(o)), template_(std::move(templ)), device_(std::move(device)) {
+    if (ha) ha_.emplace(std::move(*ha));
+  }
   Status start(const std::string& status_topic) {
     client_.on_connection([this, status_topic](bool connected, const std::string&) {
-      if (connected) client_.publish_nowait(status_topic, "online", 1, true);
+      if (!connected) return;
+      client_.publish_nowait(status_topic, "online", 1, true);
+      std::lock_guard lock(ha_mutex_);
+      if (ha_) publish_ha(ha_->on_connect());  // Home Assistant may have restarted or lost its retained topics
     });
     return client_.start();
   }
@@ -80,13 +88,28 @@ class MqttUplink : public hub::EndpointSender {
     fill("{device}", device_);
     fill("{module}", m.system.connection_module_id);
     fill("{output}", m.system.output_name);
-    return client_.publish(topic, json_text(message_to_json(m)), 1, false, 10000);
+    if (auto s = client_.publish(topic, json_text(message_to_json(m)), 1, false, 10000); !s) return s;
+    std::lock_guard lock(ha_mutex_);
+    if (ha_) publish_ha(ha_->on_message(m));  // best effort: all of it is published again on the next connect
+    return ok_status();
   }
   std::string describe() const override { return client_.describe(); }
 
  private:
+  void publish_ha(const std::vector<HaPublication>& pubs) {
+    for (const auto& p : pubs) {
+      if (p.file.empty()) {
+        client_.publish_nowait(p.topic, p.payload, 1, true);
+      } else if (auto jpeg = read_file(p.file, 16u << 20)) {
+        client_.publish_nowait(p.topic, *jpeg, 1, true);
+      }
+    }
+  }
+
   hub::MqttClient client_;
   std::string template_, device_;
+  std::mutex ha_mutex_;
+  std::optional<HomeAssistant> ha_;
 };
 
 }  // namespace
@@ -99,14 +122,15 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
   }
   if (uri == "console:" || uri == "console") return std::shared_ptr<hub::EndpointSender>(std::make_shared<ConsoleUplink>());
   if (uri.rfind("mqtt://", 0) == 0 || uri.rfind("mqtts://", 0) == 0) {
-    std::string path, base = uri, ca;
+    std::string path, base = uri, ca, ha_prefix;
     if (const auto q = uri.find('?'); q != std::string::npos) {
       Message opts;
       hub::decode_property_bag(uri.substr(q + 1), opts);
       base = uri.substr(0, q);
       for (const auto& [k, v] : opts.properties) {
         if (k == "ca") ca = v;
-        else return make_error(ErrorCode::InvalidArgument, "MQTT uplink option '" + k + "' is unknown (ca)");
+        else if (k == "homeassistant") ha_prefix = v == "1" || v == "true" || v.empty() ? "homeassistant" : v;
+        else return make_error(ErrorCode::InvalidArgument, "MQTT uplink option '" + k + "' is unknown (ca, homeassistant)");
       }
     }
     auto o = hub::parse_mqtt_uri(base, &path);
@@ -118,7 +142,9 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     const std::string status_topic = "vigil/" + device_id + "/status";
     o->will_topic = status_topic;
     o->will_payload = "offline";
-    auto up = std::make_shared<MqttUplink>(*o, templ, device_id);
+    std::optional<HaOptions> ha;
+    if (!ha_prefix.empty()) ha = HaOptions{ha_prefix, device_id, status_topic, VIGIL_VERSION};
+    auto up = std::make_shared<MqttUplink>(*o, templ, device_id, std::move(ha));
     if (auto s = up->start(status_topic); !s) return s.error();
     return std::shared_ptr<hub::EndpointSender>(up);
   }
