@@ -27,6 +27,41 @@ c.expect(out.returncode == 0 and out.stdout.startswith("vigil "), "--version")
 out = vigil("frobnicate")
 c.expect(out.returncode != 0, "unknown command fails")
 
+# The README and --help agree: every `--flag` the README writes after `vigil <command> [<subcommand>]` on one line
+# is an option that command's --help lists (the README once advised a `--port` that `vigil run` has not).
+import re
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+helps = {}
+
+
+def help_of(words):
+    key = " ".join(words)
+    if key not in helps:
+        r = vigil(*words, "--help")
+        helps[key] = r.stdout if r.returncode == 0 else None
+    return helps[key]
+
+
+commands = set(re.findall(r"^  (\w+)\s", vigil("--help").stdout, re.M))
+checked = 0
+for line in open(README):
+    for m in re.finditer(r"vigil ((?:[a-z]+ )?[a-z]+)\b([^`|]*)", line):
+        words = m.group(1).split()
+        if words[0] not in commands:
+            continue
+        parent = help_of(words[:1]) or ""
+        subs = set(re.findall(r"^  (\w+)\s", parent.split("Subcommands:", 1)[1], re.M)) if "Subcommands:" in parent else set()
+        if len(words) == 2 and words[1] not in subs:
+            words = words[:1]
+        text = help_of(words)
+        for flag in re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", m.group(2)):
+            checked += 1
+            c.expect(text is not None and re.search(r"(^|[ ,])%s\b" % re.escape(flag), text, re.M),
+                     "README: `vigil %s ... %s` is an option of `vigil %s --help`" % (" ".join(words), flag, " ".join(words)))
+c.expect(checked >= 20, "the README's flags were checked against --help: %d" % checked)
+hub_help = help_of(["hub"]) or ""
+c.expect("console:" in hub_help and "smtp" in hub_help, "vigil hub --help names every kind of uplink")
+
 media = os.path.join(a.shared, "media")
 model = os.path.join(a.shared, "models", "cv-applebanana-tf")
 if os.path.isdir(model):
