@@ -360,9 +360,11 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   } else {
     std::vector<std::string> uris = r.deployment.uplinks;
     uris.insert(uris.end(), r.options.extra_uplinks.begin(), r.options.extra_uplinks.end());
+    std::vector<std::string> camera_ids;  // for Home Assistant discovery: the entities of other cameras go
+    for (const auto& [_, cam] : r.cameras) camera_ids.push_back(cam.camera_id);
     for (auto uri : uris) {
       if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.options.base_dir, uri.substr(5));
-      auto up = uplink::make_uplink(uri, r.options.device_id);
+      auto up = uplink::make_uplink(uri, r.options.device_id, camera_ids);
       if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
       LOG_INFO("agent", r.hub->add_upstream(*up, redact_secrets(uri)) << " → " << redact_secrets((*up)->describe()));
     }

@@ -16,8 +16,8 @@ std::string ha_id(const std::string& text) {
   return out.empty() ? "x" : out;
 }
 
-std::string HomeAssistant::entity(const std::string& component, const std::string& object, const std::string& name,
-                                  nlohmann::json extra, std::vector<HaPublication>& out) {
+std::string HomeAssistant::entity(const std::string& camera, const std::string& component, const std::string& object,
+                                  const std::string& name, nlohmann::json extra, std::vector<HaPublication>& out) {
   const std::string id = ha_id(object);
   const std::string state_topic = "vigil/" + o_.device + "/ha/" + id + "/state";
   if (configs_.count(id)) return state_topic;
@@ -36,13 +36,27 @@ std::string HomeAssistant::entity(const std::string& component, const std::strin
                  {"sw_version", o_.version}};
   HaPublication p{o_.prefix + "/" + component + "/vigil_" + ha_id(o_.device) + "/" + id + "/config", json_text(c), ""};
   configs_[id] = p;
+  const nlohmann::json record = {{"camera", camera}, {"config", p.topic}, {"state", state_topic}};
   out.push_back(std::move(p));
+  out.push_back({"vigil/" + o_.device + "/ha/entities/" + id, json_text(record), ""});
   return state_topic;
 }
 
 void HomeAssistant::state(const std::string& topic, const std::string& payload, std::vector<HaPublication>& out) {
   states_[topic] = payload;
   out.push_back({topic, payload, ""});
+}
+
+std::vector<HaPublication> HomeAssistant::on_record(const std::string& topic, const std::string& payload) {
+  const auto record = nlohmann::json::parse(payload, nullptr, false);
+  if (!record.is_object() || o_.cameras.empty() || o_.cameras.count(record.value("camera", ""))) return {};
+  const std::string config = record.value("config", ""), state = record.value("state", "");
+  const std::string prefix = o_.prefix + "/", mine = "vigil/" + o_.device + "/ha/";
+  std::vector<HaPublication> out;
+  if (config.rfind(prefix, 0) == 0) out.push_back({config, "", ""});  // only topics of this device's kind
+  if (state.rfind(mine, 0) == 0) out.push_back({state, "", ""});
+  out.push_back({topic, "", ""});
+  return out;
 }
 
 std::vector<HaPublication> HomeAssistant::on_message(const Message& m) {
@@ -61,8 +75,8 @@ std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, cons
   const std::string key = camera + " " + tag;
   nlohmann::json occupancy = {{"device_class", "occupancy"}, {"payload_on", "ON"}, {"payload_off", "OFF"}};
   if (object.empty()) occupancy["off_delay"] = 60;  // per-frame alerts never say when it left
-  const auto occupied = entity("binary_sensor", key + " occupancy", tag + " on " + camera, occupancy, out);
-  const auto count = entity("sensor", key + " count", tag + " count on " + camera,
+  const auto occupied = entity(camera, "binary_sensor", key + " occupancy", tag + " on " + camera, occupancy, out);
+  const auto count = entity(camera, "sensor", key + " count", tag + " count on " + camera,
                             {{"state_class", "measurement"}, {"unit_of_measurement", "objects"}, {"icon", "mdi:counter"}}, out);
   auto& seen = in_view_[key];
   if (!object.empty()) {
@@ -74,14 +88,14 @@ std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, cons
   state(count, std::to_string(object.empty() ? 1 : seen.size()), out);
   if (event == "crossed" && body.contains("line") && body["line"].is_string()) {
     const std::string line = body["line"];
-    const auto crossed = entity("sensor", camera + " " + line + " crossings", line + " crossings on " + camera,
+    const auto crossed = entity(camera, "sensor", camera + " " + line + " crossings", line + " crossings on " + camera,
                                 {{"state_class", "total_increasing"}, {"icon", "mdi:transit-connection-horizontal"}}, out);
     state(crossed, std::to_string(++crossings_[camera + " " + line]), out);
   }
   std::string snapshot = body.contains("snapshot") && body["snapshot"].is_string() ? body["snapshot"].get<std::string>() : "";
   if (auto p = m.properties.find("snapshot"); snapshot.empty() && p != m.properties.end()) snapshot = p->second;
   if (!snapshot.empty()) {
-    const auto image = entity("image", camera + " snapshot", camera + " latest alert", {{"content_type", "image/jpeg"}}, out);
+    const auto image = entity(camera, "image", camera + " snapshot", camera + " latest alert", {{"content_type", "image/jpeg"}}, out);
     out.push_back({image, "", snapshot});
   }
   return out;
@@ -90,7 +104,7 @@ std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, cons
 std::vector<HaPublication> HomeAssistant::health(const nlohmann::json& body) {
   std::vector<HaPublication> out;
   const std::string camera = body["camera"];
-  const auto problem = entity("binary_sensor", camera + " source problem", camera + " source problem",
+  const auto problem = entity(camera, "binary_sensor", camera + " source problem", camera + " source problem",
                               {{"device_class", "problem"}, {"payload_on", "ON"}, {"payload_off", "OFF"},
                                {"entity_category", "diagnostic"}}, out);
   state(problem, body.value("state", "") == "live" ? "OFF" : "ON", out);

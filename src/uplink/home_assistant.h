@@ -11,7 +11,8 @@
 //   binary_sensor  <camera> source problem    ON while the camera's source is not live (its `health` output)
 //
 // Configs go to <prefix>/<component>/vigil_<device>/<object>/config, states to vigil/<device>/ha/<object>/state;
-// both retained. Not thread-safe: the uplink calls it under its own lock.
+// both retained. A retained registry of the entities lets the next run remove those of cameras that left the
+// manifest. Not thread-safe: the uplink calls it under its own lock.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +38,7 @@ struct HaOptions {
   std::string device;        // vigil's device id
   std::string status_topic;  // the uplink's online/offline topic
   std::string version;
+  std::set<std::string> cameras;  // the deployment's cameras; empty: not known (vigil hub), nothing is removed
 };
 
 class HomeAssistant {
@@ -46,13 +48,19 @@ class HomeAssistant {
   std::vector<HaPublication> on_message(const Message& m);
   // After a (re)connect: every config so far and the current states.
   std::vector<HaPublication> on_connect() const;
+  // Each entity also has a retained record, vigil/<device>/ha/entities/<object> = {"camera", "config", "state"}; the
+  // uplink subscribes to them (registry_filter()) and hands each one in here. One of a camera no longer in the
+  // deployment removes its entity (an empty retained config, as Home Assistant's discovery defines), its state and
+  // the record itself.
+  std::vector<HaPublication> on_record(const std::string& topic, const std::string& payload);
+  std::string registry_filter() const { return "vigil/" + o_.device + "/ha/entities/+"; }
 
  private:
   std::vector<HaPublication> alert(const nlohmann::json& body, const Message& m);
   std::vector<HaPublication> health(const nlohmann::json& body);
   // The entity's config the first time (appended to `out`); returns its state topic.
-  std::string entity(const std::string& component, const std::string& object, const std::string& name,
-                     nlohmann::json extra, std::vector<HaPublication>& out);
+  std::string entity(const std::string& camera, const std::string& component, const std::string& object,
+                     const std::string& name, nlohmann::json extra, std::vector<HaPublication>& out);
   void state(const std::string& topic, const std::string& payload, std::vector<HaPublication>& out);
 
   HaOptions o_;

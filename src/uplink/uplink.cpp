@@ -72,6 +72,13 @@ class MqttUplink : public hub::EndpointSender {
     if (ha) ha_.emplace(std::move(*ha));
   }
   Status start(const std::string& status_topic) {
+    if (ha_) {  // the records of entities an earlier run announced: those of cameras that left the manifest go
+      client_.subscribe(ha_->registry_filter(), 1);
+      client_.on_message([this](const std::string& topic, const std::string& payload) {
+        std::lock_guard lock(ha_mutex_);
+        publish_ha(ha_->on_record(topic, payload));
+      });
+    }
     client_.on_connection([this, status_topic](bool connected, const std::string&) {
       if (!connected) return;
       client_.publish_nowait(status_topic, "online", 1, true);
@@ -114,7 +121,8 @@ class MqttUplink : public hub::EndpointSender {
 
 }  // namespace
 
-Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id) {
+Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id,
+                                                         const std::vector<std::string>& cameras) {
   if (uri.rfind("file:", 0) == 0) {
     const std::string path = uri.substr(5);
     if (path.empty()) return make_error(ErrorCode::InvalidArgument, "file: uplink without a path (file:/var/lib/vigil/alerts.jsonl)");
@@ -143,7 +151,8 @@ Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri,
     o->will_topic = status_topic;
     o->will_payload = "offline";
     std::optional<HaOptions> ha;
-    if (!ha_prefix.empty()) ha = HaOptions{ha_prefix, device_id, status_topic, VIGIL_VERSION};
+    if (!ha_prefix.empty())
+      ha = HaOptions{ha_prefix, device_id, status_topic, VIGIL_VERSION, {cameras.begin(), cameras.end()}};
     auto up = std::make_shared<MqttUplink>(*o, templ, device_id, std::move(ha));
     if (auto s = up->start(status_topic); !s) return s.error();
     return std::shared_ptr<hub::EndpointSender>(up);

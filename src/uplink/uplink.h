@@ -14,12 +14,15 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "hub/hub.h"
 
 namespace vigil::uplink {
 
-Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id);
+// `cameras`: the deployment's camera ids, when known (Home Assistant discovery removes the entities of others).
+Result<std::shared_ptr<hub::EndpointSender>> make_uplink(const std::string& uri, const std::string& device_id,
+                                                         const std::vector<std::string>& cameras = {});
 
 }  // namespace vigil::uplink

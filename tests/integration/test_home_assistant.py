@@ -3,8 +3,9 @@
 per-object alerts (two people detected, one crossing a line, both leaving) and a camera health change, as the alert
 and camera modules send them. A subscriber in Home Assistant's place checks every discovery config (retained, with
 the keys its MQTT schema requires, one device), follows the state topics (occupancy on and off with the objects,
-counts, crossings, the snapshot image as JPEG bytes, the source problem), and sees availability go offline when
-vigil is killed (the uplink's last will)."""
+counts, crossings, the snapshot image as JPEG bytes, the source problem), sees availability go offline when
+vigil is killed (the uplink's last will), and, when `vigil run` starts with a manifest that no longer has the back
+camera, sees that camera's entities removed and the others kept."""
 import argparse, json, os, shutil, signal, subprocess, sys, tempfile, threading
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
@@ -91,10 +92,17 @@ c.expect(wait_for(lambda: ha.states(COUNT)[-1:] == ["0"], 15), "both left: count
 c.expect(ha.states(COUNT) == ["1", "2", "2", "1", "0"], "counts follow the objects: %s" % ha.states(COUNT))
 c.expect(ha.states(OCC) == ["ON", "ON", "ON", "ON", "OFF"], "occupancy on while anyone is in view: %s" % ha.states(OCC))
 c.expect(ha.last(IMAGE) == open(snap, "rb").read(), "the snapshot entity gets the alert's JPEG")
+send("alerts", "output1", {"tag": "car", "probability": 0.8, "camera": "back"})  # a camera the next run will not have
+c.expect(wait_for(lambda: ha.last(BASE % "back_car_occupancy") == b"ON", 15), "per-frame alert: on")
 send("front", "health", {"camera": "front", "state": "lost", "previous": "live", "reason": "the stream stopped"})
 c.expect(wait_for(lambda: ha.last(PROBLEM) == b"ON", 15), "a lost source is a problem: %s" % ha.states(PROBLEM))
 
 configs = ha.configs()
+BACK = {"homeassistant/binary_sensor/vigil_edge/back_car_occupancy/config", "homeassistant/sensor/vigil_edge/back_car_count/config"}
+c.expect(BACK <= set(configs) and configs["homeassistant/binary_sensor/vigil_edge/back_car_occupancy/config"].get("off_delay") == 60,
+         "the back camera's entities, its occupancy turning off by itself")
+for t in BACK:
+    del configs[t]
 c.expect(set(configs) == {"homeassistant/binary_sensor/vigil_edge/front_person_occupancy/config",
                           "homeassistant/sensor/vigil_edge/front_person_count/config",
                           "homeassistant/sensor/vigil_edge/front_gate_crossings/config",
@@ -114,13 +122,27 @@ c.expect(configs["homeassistant/sensor/vigil_edge/front_gate_crossings/config"].
 
 # Retained: Home Assistant starting now gets every config and the states at once.
 late = Watcher("home-assistant-restarted")
-c.expect(wait_for(lambda: len(late.configs()) == 5 and late.last(COUNT) == b"0" and late.last(LINE) == b"1", 15),
+c.expect(wait_for(lambda: len(late.configs()) == 7 and late.last(COUNT) == b"0" and late.last(LINE) == b"1", 15),
          "configs and states are retained: %d configs" % len(late.configs()))
 c.expect(late.last("vigil/edge/status") == b"online", "available: online")
 hub.send_signal(signal.SIGKILL)
 hub.wait()
 c.expect(wait_for(lambda: ha.last("vigil/edge/status") == b"offline", 60), "vigil killed: offline (the last will)")
-for w in (ha, late):
+
+# vigil run with a manifest that has only the front camera: the back camera's entities are removed (empty retained
+# configs), the front camera's stay.
+manifest = os.path.join(tmp, "m.json")
+json.dump({"modules": {"front": {"settings": {"image": "vigil:camera"}, "env": {"VIDEO_PATH": {"value": os.path.join(tmp, "none.mp4")}}}},
+           "routes": {}, "uplinks": ["mqtt://127.0.0.1:%d/up?homeassistant=1" % port]}, open(manifest, "w"))
+run = subprocess.Popen([a.vigil, "run", manifest, "--device-id", "edge", "--state-dir", os.path.join(tmp, "state")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+c.expect(wait_for(lambda: all(ha.last(t) == b"" for t in BACK), 30), "the back camera's entities are removed")
+fresh = Watcher("home-assistant-again")
+c.expect(wait_for(lambda: len(fresh.configs()) == 5, 15) and not (BACK & set(fresh.configs())),
+         "what stays retained: the front camera's 5 entities: %s" % sorted(fresh.configs()))
+run.send_signal(signal.SIGTERM)
+c.expect(run.wait(timeout=30) == 0, "vigil run stops")
+for w in (ha, late, fresh):
     w.client.loop_stop()
 pub.loop_stop()
 broker.terminate()
