@@ -19,6 +19,8 @@ import argparse, http.server, json, os, re, shutil, signal, subprocess, sys, tem
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_util import free_port, wait_port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "integration"))
+from vigil_harness import fill_volume, free_bytes
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VIGIL = os.path.join(ROOT, "build", "vigil")
@@ -199,15 +201,8 @@ def chaos():
             Webhook.up.clear()
             threading.Timer(2.0, Webhook.up.set).start()
         elif what == "fill":
-            filler = os.path.join(state, "filler")
-            fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-            try:
-                while os.write(fd, b"\0" * 65536):
-                    pass
-            except OSError:
-                pass
-            os.close(fd)
-            note("state volume full (%d bytes free)" % (os.statvfs(state).f_bavail * os.statvfs(state).f_frsize))
+            filler = fill_volume(state)
+            note("state volume full (%d bytes free)" % free_bytes(state))
             threading.Timer(3.0, lambda: (os.remove(filler), note("state volume freed"))).start()
 
 

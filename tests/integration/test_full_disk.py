@@ -12,7 +12,7 @@ ones in a loop):
 import argparse, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading, time, urllib.request
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, start_mosquitto, terminate
+from vigil_harness import Checks, fill_volume, free_bytes, start_mosquitto, terminate
 from camera_harness import wait_for
 
 ap = argparse.ArgumentParser()
@@ -87,8 +87,7 @@ try:
     c.expect(log.count("KiB it keeps free") == 1, "one WARN when space runs short:\n" + log[-1500:])
     c.expect(wait_for(lambda: metric("vigil_outbox_evicted_total") > 0, 10),
              "the oldest made room: %d evicted" % metric("vigil_outbox_evicted_total"))
-    st = os.statvfs(vol)
-    c.expect(st.f_bavail * st.f_frsize > 64 * 1024, "the volume keeps free space: %d bytes" % (st.f_bavail * st.f_frsize))
+    c.expect(free_bytes(vol) > 64 * 1024, "the volume keeps free space: %d bytes" % free_bytes(vol))
     # 2. The webhook comes back: the newest alerts, in order, each once.
     up.set()
     c.expect(wait_for(lambda: len(posts) + metric("vigil_outbox_evicted_total") >= 1200, 120),
@@ -103,23 +102,16 @@ try:
     # which the store gives the pages that delivery freed back to the volume and makes its ballast again).
     up.clear()
     before, evicted3 = len(posts), metric("vigil_outbox_evicted_total")
-    free1 = os.statvfs(vol).f_bavail * os.statvfs(vol).f_frsize
+    free1 = free_bytes(vol)
     send(1)
     c.expect(wait_for(lambda: routed() >= 1201, 20), "one more alert is stored")
-    free2 = os.statvfs(vol).f_bavail * os.statvfs(vol).f_frsize
+    free2 = free_bytes(vol)
     c.expect(free2 > free1 + 1024 * 1024, "the store gives the pages delivery freed back to the volume: %d → %d bytes free"
              % (free1, free2))
     ballast = os.path.join(vol, "outbox.db.reserve")
     c.expect(os.path.exists(ballast) and os.path.getsize(ballast) == 64 * 1024, "its ballast is there")
-    filler = os.path.join(vol, "filler")
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    try:
-        while os.write(fd, b"\0" * 4096):
-            pass
-    except OSError:
-        pass
-    os.close(fd)
-    c.expect(os.statvfs(vol).f_bavail == 0, "the volume is full")
+    filler = fill_volume(vol)
+    c.expect(free_bytes(vol) == 0, "the volume is full")
     send(20)
     c.expect(wait_for(lambda: routed() >= 1221, 60), "with the volume full, alerts are still stored (routed %d)" % routed())
     c.expect("not stored" not in "".join(log_lines), "none refused")

@@ -61,6 +61,24 @@ def wait_port(port, timeout=10):
     return False
 
 
+def fill_volume(folder):
+    """Another writer fills the volume of `folder` to the last byte; returns the file to remove to free it."""
+    filler = os.path.join(folder, "filler")
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError:
+        pass
+    os.close(fd)
+    return filler
+
+
+def free_bytes(folder):
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize
+
+
 def start_mosquitto(folder, extra=""):
     """A plain mosquitto on a free loopback port (config in `folder`), listening when this returns: (port, process)."""
     port = free_port()
