@@ -8,10 +8,13 @@ parked van and car stay in view throughout; truth.json says who is where):
   gate crossings with their directions, one loitering in the corner; --truth scores precision and recall 1.0;
   snapshots kept in --out;
 - `vigil replay` and `vigil replay --realtime` give the same alerts, frame for frame;
-- `vigil run` on the clip: /metrics counts objects and crossings, `vigil explain` names the object of a decision."""
-import argparse, json, os, subprocess, sys, tempfile, urllib.request
+- `vigil run` on the clip: /metrics counts objects and crossings, `vigil explain` names the object of a decision, and
+  Home Assistant discovery through a real mosquitto: the person occupancy on and off with the people, counts, the
+  gate's crossings, the snapshot as JPEG."""
+import argparse, json, os, subprocess, sys, tempfile, threading, urllib.request
+import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, free_port, terminate
+from vigil_harness import Checks, free_port, start_mosquitto, terminate
 from camera_harness import wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -129,14 +132,42 @@ def test_run_metrics_and_explain():
     port = free_port()
     # A copy of the example, so that its file uplink (alerts.jsonl, next to the manifest) lands here; the webhook and
     # mail uplinks of its .env become files too.
+    # With "endedEvents" on, and an MQTT uplink to a real mosquitto with Home Assistant discovery, watched from Home
+    # Assistant's side through the replayed clip.
     manifest = os.path.join(tmp, "example", "deployment.json")
     os.makedirs(os.path.dirname(manifest))
-    with open(EXAMPLE) as src, open(manifest, "w") as dst:
-        dst.write(src.read())
+    doc = json.load(open(EXAMPLE))
+    doc["modules"]["alerts"]["desired"]["endedEvents"] = True
+    json.dump(doc, open(manifest, "w"))
     env = dict(ENV, CAMERA=CLIP, WEBHOOK="file:webhook.jsonl", MAIL="file:mail.jsonl")
-    proc = subprocess.Popen([a.vigil, "run", manifest, "--state-dir", state, "--set", "driveway.PREVIEW_PORT=%d" % port],
+    mqtt_port, broker = start_mosquitto(tmp)
+    seen, lock = [], threading.Lock()
+    watcher = mqtt.Client(client_id="home-assistant")
+    watcher.on_connect = lambda cl, u, f, rc: (cl.subscribe("homeassistant/#", 1), cl.subscribe("vigil/#", 1))
+    watcher.on_message = lambda cl, u, msg: (lock.acquire(), seen.append((msg.topic, msg.payload)), lock.release())
+    watcher.connect("127.0.0.1", mqtt_port)
+    watcher.loop_start()
+
+    def states(topic):
+        with lock:
+            return [p.decode() for t, p in seen if t == topic]
+
+    proc = subprocess.Popen([a.vigil, "run", manifest, "--state-dir", state, "--set", "driveway.PREVIEW_PORT=%d" % port,
+                             "--upstream", "mqtt://127.0.0.1:%d/up/{device}/{module}/{output}?homeassistant=1" % mqtt_port],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
+        occupancy, count = "vigil/vigil/ha/driveway_person_occupancy/state", "vigil/vigil/ha/driveway_person_count/state"
+        gate, snapshot = "vigil/vigil/ha/driveway_gate_crossings/state", "vigil/vigil/ha/driveway_snapshot/state"
+        c.expect(wait_for(lambda: "OFF" in states(occupancy)[states(occupancy).index("ON"):] if "ON" in states(occupancy) else False, 120),
+                 "Home Assistant: the person occupancy goes on and off with the people of the clip: %s" % states(occupancy))
+        c.expect(wait_for(lambda: states(gate) and int(states(gate)[-1]) >= 1, 30), "Home Assistant: gate crossings %s" % states(gate))
+        c.expect(max(int(n) for n in states(count) or ["0"]) >= 1 and "0" in states(count), "Home Assistant: counts %s" % states(count))
+        with lock:
+            jpeg = [p for t, p in seen if t == snapshot]
+            configs = [t for t, p in seen if t.startswith("homeassistant/") and t.endswith("/config")]
+        c.expect(jpeg and jpeg[-1][:2] == b"\xff\xd8", "Home Assistant: the snapshot entity gets a JPEG")
+        c.expect("homeassistant/binary_sensor/vigil_vigil/driveway_person_occupancy/config" in configs,
+                 "Home Assistant: discovery configs: %s" % configs)
         crossed = lambda: 'vigil_line_crossings_total{camera="driveway",line="gate",direction="leftToRight"}' in metrics(port)
         c.expect(wait_for(crossed, 90), "/metrics counts the gate crossing by line and direction:\n%s" %
                  "\n".join(l for l in metrics(port).splitlines() if "vigil_line" in l or "vigil_objects" in l))
@@ -151,6 +182,9 @@ def test_run_metrics_and_explain():
         c.expect(t and t[0]["objectId"].startswith("driveway-") and t[0]["trace"], "explain: objectId and the trace: %s" % t[:1])
     finally:
         terminate(proc)
+        watcher.loop_stop()
+        broker.terminate()
+        broker.wait()
 
 
 test_camera_ids()
