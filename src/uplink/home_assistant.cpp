@@ -5,6 +5,15 @@
 #include "core/json_text.h"
 
 namespace vigil::uplink {
+namespace {
+
+// A string field, or "" when it is missing or not a string (messages upstream may come from any module).
+std::string text(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
 
 std::string ha_id(const std::string& text) {
   std::string out;
@@ -49,8 +58,8 @@ void HomeAssistant::state(const std::string& topic, const std::string& payload, 
 
 std::vector<HaPublication> HomeAssistant::on_record(const std::string& topic, const std::string& payload) {
   const auto record = nlohmann::json::parse(payload, nullptr, false);
-  if (!record.is_object() || o_.cameras.empty() || o_.cameras.count(record.value("camera", ""))) return {};
-  const std::string config = record.value("config", ""), state = record.value("state", "");
+  if (!record.is_object() || o_.cameras.empty() || o_.cameras.count(text(record, "camera"))) return {};
+  const std::string config = text(record, "config"), state = text(record, "state");
   const std::string prefix = o_.prefix + "/", mine = "vigil/" + o_.device + "/ha/";
   std::vector<HaPublication> out;
   if (config.rfind(prefix, 0) == 0) out.push_back({config, "", ""});  // only topics of this device's kind
@@ -70,8 +79,7 @@ std::vector<HaPublication> HomeAssistant::on_message(const Message& m) {
 std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, const Message& m) {
   std::vector<HaPublication> out;
   const std::string camera = body["camera"], tag = body["tag"];
-  const std::string event = body.value("event", "");
-  const std::string object = body.contains("objectId") && body["objectId"].is_string() ? body["objectId"].get<std::string>() : "";
+  const std::string event = text(body, "event"), object = text(body, "objectId");
   const std::string key = camera + " " + tag;
   nlohmann::json occupancy = {{"device_class", "occupancy"}, {"payload_on", "ON"}, {"payload_off", "OFF"}};
   if (object.empty()) occupancy["off_delay"] = 60;  // per-frame alerts never say when it left
@@ -86,13 +94,12 @@ std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, cons
   const bool any = object.empty() ? true : !seen.empty();
   state(occupied, any ? "ON" : "OFF", out);
   state(count, std::to_string(object.empty() ? 1 : seen.size()), out);
-  if (event == "crossed" && body.contains("line") && body["line"].is_string()) {
-    const std::string line = body["line"];
+  if (const std::string line = text(body, "line"); event == "crossed" && !line.empty()) {
     const auto crossed = entity(camera, "sensor", camera + " " + line + " crossings", line + " crossings on " + camera,
                                 {{"state_class", "total_increasing"}, {"icon", "mdi:transit-connection-horizontal"}}, out);
     state(crossed, std::to_string(++crossings_[camera + " " + line]), out);
   }
-  std::string snapshot = body.contains("snapshot") && body["snapshot"].is_string() ? body["snapshot"].get<std::string>() : "";
+  std::string snapshot = text(body, "snapshot");
   if (auto p = m.properties.find("snapshot"); snapshot.empty() && p != m.properties.end()) snapshot = p->second;
   if (!snapshot.empty()) {
     const auto image = entity(camera, "image", camera + " snapshot", camera + " latest alert", {{"content_type", "image/jpeg"}}, out);
@@ -107,7 +114,7 @@ std::vector<HaPublication> HomeAssistant::health(const nlohmann::json& body) {
   const auto problem = entity(camera, "binary_sensor", camera + " source problem", camera + " source problem",
                               {{"device_class", "problem"}, {"payload_on", "ON"}, {"payload_off", "OFF"},
                                {"entity_category", "diagnostic"}}, out);
-  state(problem, body.value("state", "") == "live" ? "OFF" : "ON", out);
+  state(problem, text(body, "state") == "live" ? "OFF" : "ON", out);
   return out;
 }
 

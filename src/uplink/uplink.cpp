@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
+#include "core/log.h"
 #include "core/text.h"
 #include "hub/mqtt_client.h"
 #include "hub/property_bag.h"
@@ -74,7 +75,7 @@ class MqttUplink : public hub::EndpointSender {
   Status start(const std::string& status_topic) {
     if (ha_) {  // the records of entities an earlier run announced: those of cameras that left the manifest go
       client_.subscribe(ha_->registry_filter(), 1);
-      client_.on_message([this](const std::string& topic, const std::string& payload) {
+      client_.on_message([this](const std::string& topic, const std::string& payload) {  // behind MqttClient's boundary
         std::lock_guard lock(ha_mutex_);
         publish_ha(ha_->on_record(topic, payload));
       });
@@ -97,7 +98,13 @@ class MqttUplink : public hub::EndpointSender {
     fill("{output}", m.system.output_name);
     if (auto s = client_.publish(topic, json_text(message_to_json(m)), 1, false, 10000); !s) return s;
     std::lock_guard lock(ha_mutex_);
-    if (ha_) publish_ha(ha_->on_message(m));  // best effort: all of it is published again on the next connect
+    if (ha_) {
+      try {  // best effort, never a failed delivery: all of it is published again on the next connect
+        publish_ha(ha_->on_message(m));
+      } catch (const std::exception& e) {
+        LOG_WARN("uplink", describe() << ": Home Assistant state not updated for message " << m.system.message_id << ": " << e.what());
+      }
+    }
     return ok_status();
   }
   std::string describe() const override { return client_.describe(); }

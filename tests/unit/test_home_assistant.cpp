@@ -40,8 +40,12 @@ TEST(HomeAssistant, PerFrameAlertsTurnOnAndLetHomeAssistantTurnThemOff) {
   EXPECT_EQ(again.size(), 2u);  // states only: the configs were published
   EXPECT_TRUE(ha.on_message(alert({{"no", "camera"}})).empty());
   EXPECT_TRUE(ha.on_message(vigil::Message{}).empty());  // not JSON: nothing
+  // Fields of the wrong type (any module may send upstream) are no crash, and no object.
+  const auto odd = ha.on_message(alert({{"tag", "Apple"}, {"camera", "kitchen"}, {"event", 3}, {"objectId", {1}}, {"line", 2}}));
+  EXPECT_EQ(odd.size(), 2u);
+  EXPECT_TRUE(ha.on_message(alert({{"camera", "kitchen"}, {"state", 1}, {"previous", "live"}})).size() >= 1u);
   const auto reconnect = ha.on_connect();
-  EXPECT_EQ(reconnect.size(), 4u);  // both configs and both last states
+  EXPECT_EQ(reconnect.size(), 6u);  // three configs (with the health problem) and their last states
 }
 
 TEST(HomeAssistant, TheEntitiesOfACameraThatLeftTheManifestAreRemoved) {
@@ -54,6 +58,7 @@ TEST(HomeAssistant, TheEntitiesOfACameraThatLeftTheManifestAreRemoved) {
   EXPECT_EQ(gone[0].topic, "homeassistant/sensor/vigil_edge/back_person_count/config");
   EXPECT_TRUE(ha.on_record("vigil/edge/ha/entities/front_x", R"({"camera": "front", "config": "c", "state": "s"})").empty());
   EXPECT_TRUE(ha.on_record("vigil/edge/ha/entities/x", "").empty());  // our own removal coming back
+  EXPECT_TRUE(ha.on_record("vigil/edge/ha/entities/x", R"({"camera": 7})").size() == 1u);  // odd: only the record goes
   HomeAssistant hub_only(HaOptions{"homeassistant", "edge", "vigil/edge/status", "0.1.0", {}});
   EXPECT_TRUE(hub_only.on_record("vigil/edge/ha/entities/back_person_count", record).empty());  // cameras unknown
 }
