@@ -27,7 +27,7 @@ TEST(HomeAssistant, ObjectIdsAreLowerCaseWordsJoinedByUnderscores) {
 }
 
 TEST(HomeAssistant, PerFrameAlertsTurnOnAndLetHomeAssistantTurnThemOff) {
-  HomeAssistant ha(HaOptions{"homeassistant", "edge", "vigil/edge/status", "0.1.0"});
+  HomeAssistant ha(HaOptions{"homeassistant", "edge", "vigil/edge/status", "0.1.0", {}});
   const auto first = ha.on_message(alert({{"tag", "Apple"}, {"camera", "kitchen"}}));
   ASSERT_EQ(first.size(), 6u);  // two configs with their records, two states
   const auto occupancy = nlohmann::json::parse(first[0].payload);
