@@ -16,17 +16,13 @@ class HubContext : public ModuleContext {
   const std::string& module_id() const override { return id_; }
   Metrics& metrics() override { return metrics_; }
   void send(const std::string& output, Message m) override {
-    std::uint64_t left_out = 0;
-    if (auto s = hub_.send(id_, output, std::move(m)); !s && refused_.take(left_out))
-      LOG_ERROR("hub", "[" << id_ << "] message on " << output << " not accepted: " << s.error().message
-                           << (left_out ? " (and " + std::to_string(left_out) + " more since the last such line)" : ""));
+    (void)hub_.send(id_, output, std::move(m));  // a refusal is logged and counted by the hub
   }
 
  private:
   Hub& hub_;
   std::string id_;
   Metrics& metrics_;
-  log::Throttle refused_;  // a full store refuses every message: one line per 10 s
 };
 
 }  // namespace
@@ -258,6 +254,10 @@ Status Hub::send(const std::string& module, const std::string& output, Message m
   if (!durable.empty()) {
     if (auto st = outbox_.append(m, durable, unix_now_ms()); !st) {
       metrics_.inc("vigil_hub_messages_refused_total");
+      std::uint64_t left_out = 0;
+      if (refused_.take(left_out))  // a full store refuses every message: one line per 10 s
+        LOG_ERROR("hub", "[" << module << "] message on " << output << " not stored: " << st.error().message
+                             << (left_out ? " (and " + std::to_string(left_out) + " more since the last such line)" : ""));
       return st;
     }
     std::lock_guard lock(mutex_);
@@ -402,7 +402,7 @@ Status Hub::deliver(Pump& p, const std::vector<OutboxEntry>& batch, std::vector<
       LOG_DEBUG("hub", "deliver " << p.endpoint << " " << batch[i].message.system.message_id);
       messages.push_back(&batch[i].message);
     }
-    const auto results = round == 1 ? std::vector<Status>{p.sender->send(*messages[0])} : p.sender->send_batch(messages);
+    const auto results = p.sender->send_batch(messages);
     Status failed = ok_status();
     for (std::size_t i = 0; i < messages.size(); ++i) {
       if (i < results.size() && results[i]) done.push_back(batch[at + i].id);

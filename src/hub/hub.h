@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.h"
 #include "core/metrics.h"
 #include "core/module_context.h"
 #include "hub/outbox.h"
@@ -83,7 +84,7 @@ class Hub {
 
   // Routes a message from `module` on `output` (stamps connectionDeviceId/ModuleId, outputName, a messageId and
   // creation time when missing). Returns an error only when the outbox could not store it: then nothing of it
-  // was accepted and the sender should retry.
+  // was accepted (logged here, at most a line per 10 s, and counted in vigil_hub_messages_refused_total).
   Status send(const std::string& module, const std::string& output, Message m);
 
   // A ModuleContext whose send() goes through this hub.
@@ -118,6 +119,7 @@ class Hub {
   std::map<std::string, std::unique_ptr<Pump>> pumps_;
   std::atomic<bool> running_{false};
   std::atomic<std::uint64_t> routed_{0}, unrouted_{0};
+  log::Throttle refused_;  // the ERROR for messages the outbox refused
 };
 
 }  // namespace vigil::hub

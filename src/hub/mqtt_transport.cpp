@@ -47,10 +47,7 @@ void MqttTransport::on_message(const std::string& topic, const std::string& payl
   decode_property_bag(t->bag, m);
   const std::string output = m.system.output_name;
   LOG_DEBUG("hub", "MQTT in: " << t->module << "/" << output << " " << m.system.message_id << " " << payload.substr(0, 60));
-  std::uint64_t left_out = 0;
-  if (auto s = hub_.send(t->module, output, std::move(m)); !s && refused_.take(left_out))
-    LOG_ERROR("hub", "message from " << t->module << " over MQTT not stored: " << s.error().message
-                                      << (left_out ? " (and " + std::to_string(left_out) + " more since the last such line)" : ""));
+  (void)hub_.send(t->module, output, std::move(m));  // a refusal is logged and counted by the hub
 }
 
 }  // namespace vigil::hub

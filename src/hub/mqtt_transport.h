@@ -15,7 +15,6 @@
 #include <memory>
 #include <string>
 
-#include "core/log.h"
 #include "hub/hub.h"
 #include "hub/mqtt_client.h"
 
@@ -35,7 +34,6 @@ class MqttTransport {
   Hub& hub_;
   MqttClient& client_;
   std::string device_;
-  log::Throttle refused_;  // a full store refuses every message: one line per 10 s
 };
 
 }  // namespace vigil::hub

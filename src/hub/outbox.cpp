@@ -127,9 +127,9 @@ std::uint64_t Outbox::store_bytes() const {
 }
 
 std::uint64_t Outbox::free_pages_bytes() {
-  Stmt count(db_, "PRAGMA freelist_count"), size(db_, "PRAGMA page_size");
-  if (!count.ok() || !size.ok() || count.step() != SQLITE_ROW || size.step() != SQLITE_ROW) return 0;
-  return static_cast<std::uint64_t>(count.i64(0)) * static_cast<std::uint64_t>(size.i64(0));
+  Stmt count(db_, "PRAGMA freelist_count");
+  if (!count.ok() || count.step() != SQLITE_ROW) return 0;
+  return static_cast<std::uint64_t>(count.i64(0)) * kPageBytes;
 }
 
 void Outbox::watch_space(std::uint64_t inside) {
