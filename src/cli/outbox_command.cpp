@@ -53,6 +53,11 @@ std::string age_text(std::int64_t ms) {
   return out.str();
 }
 
+int no_such_queue(const OutboxCliOptions& o) {
+  std::cerr << "vigil outbox: nothing waits in queue '" << o.queue << "' (vigil outbox list shows the queues)\n";
+  return 1;
+}
+
 int run_outbox_list(const OutboxCliOptions& o) {
   auto box = open_store(o);
   if (!box) return 1;
@@ -88,8 +93,7 @@ int run_outbox_show(const OutboxCliOptions& o) {
     return 1;
   }
   if (entries->empty()) {
-    std::cerr << "vigil outbox: nothing waits in queue '" << o.queue << "' (vigil outbox list shows the queues)\n";
-    return 1;
+    return no_such_queue(o);
   }
   for (const auto& e : *entries) {
     if (o.json) {
@@ -118,8 +122,7 @@ int run_outbox_move(const OutboxCliOptions& o) {
     return 1;
   }
   if (*n == 0) {
-    std::cerr << "vigil outbox: nothing waits in queue '" << o.queue << "' (vigil outbox list shows the queues)\n";
-    return 1;
+    return no_such_queue(o);
   }
   std::cout << "moved " << *n << " message(s) from " << o.queue << " to " << o.to << "\n";
   return 0;
@@ -131,8 +134,7 @@ int run_outbox_drop(const OutboxCliOptions& o) {
   const auto stats = (*box)->stats();
   const auto it = stats.find(o.queue);
   if (it == stats.end()) {
-    std::cerr << "vigil outbox: nothing waits in queue '" << o.queue << "' (vigil outbox list shows the queues)\n";
-    return 1;
+    return no_such_queue(o);
   }
   if (!o.yes) {
     std::cerr << "vigil outbox drop: this deletes the " << it->second.depth << " message(s) waiting in " << o.queue
