@@ -145,6 +145,16 @@ void AlertModule::send_alert(const Decision& d, const Message& in, const vision:
                         << (d.line.empty() ? "" : " line " + d.line + " " + d.direction)
                         << (d.zone.empty() ? "" : " zone " + d.zone));
   context_.send("output1", std::move(out));
+  if (observer_) observer_(context_.module_id(), body);
+}
+
+void AlertModule::send_followup(const nlohmann::ordered_json& body) {
+  Message out = make_json_message(json_text(body), now_());
+  auto text = [&](const char* key) { return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : ""; };
+  out.system.correlation_id = text("alertId");
+  for (const char* key : {"camera", "tag", "event"})
+    if (!text(key).empty()) out.properties[key] = text(key);
+  context_.send("output1", std::move(out));
 }
 
 Status AlertModule::update_rules(const nlohmann::json& patch) { return apply_rules(patch, false); }

@@ -31,6 +31,13 @@ class AlertModule {
   using Snapshotter = std::function<std::string(const Message& prediction, const vision::Prediction& p,
                                                 const vision::Overlay& overlay, const std::string& alert_id)>;
   void set_snapshotter(Snapshotter s) { snapshotter_ = std::move(s); }
+  // Before the first message: told of each alert this module sends (its body), after it was sent, on the sending thread —
+  // where vigil run cuts its clip and indexes it.
+  using AlertObserver = std::function<void(const std::string& module, const nlohmann::ordered_json& body)>;
+  void set_alert_observer(AlertObserver o) { observer_ = std::move(o); }
+  // A follow-up to an alert sent earlier (its clip is ready): `body` goes out on output1 with the properties camera,
+  // tag and event taken from it, and the alert's id as correlationId. Any thread.
+  void send_followup(const nlohmann::ordered_json& body);
 
   void on_message(const Message& prediction);
   Status update_rules(const nlohmann::json& patch);   // keys not in `patch` keep their current values
@@ -56,6 +63,7 @@ class AlertModule {
   ModuleContext& context_;
   std::function<Clock::time_point()> now_;
   Snapshotter snapshotter_;
+  AlertObserver observer_;
   mutable std::mutex mutex_;
   AlertEngine engine_;
   vision::Overlay overlay_;  // the rules' zones and lines, drawn on every preview frame: made when the rules change

@@ -48,7 +48,7 @@ CameraModule::CameraModule(ModuleContext& context, CameraSettings settings, Sour
       spec_(std::move(spec)),
       id_(settings_.camera_id.empty() ? context.module_id() : settings_.camera_id),
       inference_(std::move(inference)),
-      view_(std::make_shared<CameraView>(id_)) {
+      view_(std::make_shared<http::CameraView>(id_)) {
   if (settings_.motion_gate && inference_) {
     MotionOptions mo;
     mo.threshold = settings_.motion_threshold;
@@ -80,6 +80,16 @@ void CameraModule::start() {
   LOG_INFO("camera", "[" << id_ << "] " << source_kind_name(spec_.kind) << " " << spec_.location << " → "
                          << (inference_ ? inference_->describe() : std::string("no inference (IMAGE_PROCESSING_ENDPOINT is empty)"))
                          << (gate_ ? ", motion gate on" : ""));
+  if (clips_ && settings_.clips) {
+    ClipOptions o;
+    o.pre_roll_s = settings_.pre_roll_s;
+    o.post_roll_s = settings_.post_roll_s;
+    o.max_s = settings_.clip_max_s;
+    o.encode_fps = settings_.max_fps > 0 ? settings_.max_fps : 10;
+    recorder_ = clips_->open(id_, o);
+    capture_->set_packet_sink(
+        [r = recorder_](const MediaFormatPtr& f, PacketPtr p) { r->on_packet(f, std::move(p)); });
+  }
   capture_->start();
   thread_ = std::thread([this] { run(); });
 }
@@ -88,6 +98,7 @@ void CameraModule::stop() {
   stopping_ = true;
   capture_->stop();
   if (thread_.joinable()) thread_.join();
+  if (recorder_) clips_->close(id_, recorder_);  // what open clips hold is written
   view_->close();
 }
 
@@ -131,6 +142,7 @@ cv::Mat CameraModule::prepare(const cv::Mat& frame) const {
 void CameraModule::process(const Frame& frame) {
   const auto t0 = Clock::now();
   processed_.fetch_add(1);
+  if (recorder_) recorder_->on_processed(frame.image, frame.captured, frame.media_t);
   const cv::Mat input = prepare(frame.image);
   bool infer = inference_ != nullptr;
   const char* gate_reason = "";
@@ -157,6 +169,9 @@ void CameraModule::process(const Frame& frame) {
       infer_ms_ = r->infer_ms;
       fresh = true;
       const bool tracked = tracking_ && tracking_->apply(r->prediction, r->json, frame.captured);
+      if (tracked && recorder_)
+        for (const auto& t : r->prediction.tags)
+          if (!t.object_id.empty()) recorder_->seen(t.object_id, frame.captured);
       if (!r->prediction.tags.empty() || tracked || settings_.send_empty) {
         Message m = make_json_message(std::move(r->json), std::chrono::system_clock::now());
         m.properties["camera"] = id_;
@@ -167,9 +182,6 @@ void CameraModule::process(const Frame& frame) {
         context_.send("output1", std::move(m));
         sent_.fetch_add(1);
       }
-      if (!r->prediction.tags.empty() && r->prediction.task == vision::Task::Detection)
-        view_->add_event({{"kind", "detection"}, {"frame", frame.number}, {"tags", top_tags(r->prediction, 5)},
-                         {"time", format_utc_iso(frame.captured, 3) + "Z"}});
       last_prediction_ = std::move(r->prediction);
     }
   }
@@ -299,6 +311,9 @@ Result<std::unique_ptr<CameraModule>> make_camera_module(ModuleContext& context,
   so.width = settings.capture_width;
   so.height = settings.capture_height;
   so.fps = settings.capture_fps;
+  so.backend = settings.capture_backend;
+  so.keyframes_only = settings.decode == "keyframes";
+  so.hwaccel = settings.hwaccel;
   auto source = make_frame_source(*spec, so);
 
   std::unique_ptr<FrameInference> inference;

@@ -2,10 +2,10 @@
 // thread takes it, prepares it (CONVERT_TO_GRAY, RESIZE_*), asks the motion gate whether it is worth a
 // forward pass, runs the inference (in-process or HTTP), and sends the prediction JSON on `output1` when
 // it has tags (or always, with SEND_EMPTY). Health changes go out on `health`. The annotated frame and the
-// camera's status are published to its CameraView for the preview page.
+// camera's status are published to its http::CameraView for the preview page.
 //
 //   capture thread: source.read ─▶ [newest frame] ─▶ processing thread: prepare ─▶ gate ─▶ infer ─▶ output1
-//                                                                                       └─▶ CameraView
+//                                                                                       └─▶ http::CameraView
 //
 // output1 message: body = the prediction envelope (with objectId per tracked box and endedObjects when objects
 // left: object_tracking.h); contentType application/json, contentEncoding utf-8; properties camera, frameNumber,
@@ -20,8 +20,9 @@
 #include <thread>
 
 #include "capture/camera_settings.h"
-#include "capture/camera_view.h"
+#include "http/camera_view.h"
 #include "capture/capture_loop.h"
+#include "capture/clip_recorder.h"
 #include "capture/frame_inference.h"
 #include "capture/motion_gate.h"
 #include "capture/object_tracking.h"
@@ -51,6 +52,8 @@ class CameraModule {
   // Before start(): what to draw under the boxes on the preview (the alert rules' zones and lines).
   using OverlaySource = std::function<vision::Overlay()>;
   void set_overlay_source(OverlaySource source) { overlay_source_ = std::move(source); }
+  // Before start(): where this camera's clips are kept (with CLIPS on); none: no clips.
+  void set_clip_registry(std::shared_ptr<ClipRegistry> clips) { clips_ = std::move(clips); }
 
   void start();
   void stop();  // any thread; returns when both threads have ended
@@ -60,9 +63,9 @@ class CameraModule {
   bool finished() const { return finished_.load(); }
 
   const std::string& id() const { return id_; }
-  CameraView& view() { return *view_; }
+  http::CameraView& view() { return *view_; }
   // The view outlives the module while someone (the preview server) holds it.
-  std::shared_ptr<CameraView> shared_view() const { return view_; }
+  std::shared_ptr<http::CameraView> shared_view() const { return view_; }
   CameraCounters counters() const;
   nlohmann::json status() const;
   // False while the source has been stalled or lost for UNHEALTHY_SECONDS or more.
@@ -87,7 +90,9 @@ class CameraModule {
   std::unique_ptr<MotionGate> gate_;
   std::unique_ptr<ObjectTracking> tracking_;  // detectors with TRACK on
   std::unique_ptr<CaptureLoop> capture_;
-  std::shared_ptr<CameraView> view_;
+  std::shared_ptr<ClipRegistry> clips_;
+  std::shared_ptr<ClipRecorder> recorder_;  // with clips on; set in start()
+  std::shared_ptr<http::CameraView> view_;
   std::thread thread_;
   std::atomic<bool> stopping_{false}, finished_{false};
 

@@ -73,6 +73,19 @@ Apply double_field(double CameraSettings::*field, double min, double max, const 
   };
 }
 
+Apply choice_field(std::string CameraSettings::*field, std::vector<std::string> choices) {
+  return [=](CameraSettings& s, const std::string& name, const std::string& text) -> Status {
+    const std::string t = to_lower(text);
+    if (std::find(choices.begin(), choices.end(), t) == choices.end()) {
+      std::string list;
+      for (const auto& c : choices) list += (list.empty() ? "" : " or ") + c;
+      return bad(name, text, list);
+    }
+    s.*field = t;
+    return ok_status();
+  };
+}
+
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> table = {
       {{"VIDEO_PATH", "0",
@@ -141,6 +154,28 @@ const std::vector<Setting>& settings() {
       {{"TRACK_MATCH_IOU", "0.3", "least overlap (IoU) of an object's predicted box with a new box to be the same "
                                   "object"},
        double_field(&CameraSettings::track_match_iou, 0.01, 1, "a fraction from 0.01 to 1")},
+      {{"CLIPS", "true",
+        "keep a clip around each alert in clips/ of the state folder (vigil run): the camera's own video remuxed for "
+        "files and streams, encoded from the processed frames for devices and folders"},
+       bool_field(&CameraSettings::clips)},
+      {{"PRE_ROLL_S", "5", "seconds of video before the alert's frame in its clip"},
+       double_field(&CameraSettings::pre_roll_s, 0, 60, "seconds from 0 to 60")},
+      {{"POST_ROLL_S", "5", "seconds of video after the alert's frame (after its object was last seen) in its clip"},
+       double_field(&CameraSettings::post_roll_s, 0, 300, "seconds from 0 to 300")},
+      {{"CLIP_MAX_S", "60", "the longest clip, however long its object stays in view (seconds)"},
+       double_field(&CameraSettings::clip_max_s, 1, 3600, "seconds from 1 to 3600")},
+      {{"CAPTURE_BACKEND", "ffmpeg",
+        "files and streams: ffmpeg (FFmpeg's libraries: clips without re-encoding, the stream's own timestamps, "
+        "DECODE and HWACCEL) or opencv (OpenCV's VideoCapture); devices and GStreamer pipelines always use OpenCV"},
+       choice_field(&CameraSettings::capture_backend, {"ffmpeg", "opencv"})},
+      {{"DECODE", "all",
+        "all: decode every frame; keyframes: decode only keyframes (about one a second or less: far less CPU, for "
+        "slow scenes; FFmpeg backend)"},
+       choice_field(&CameraSettings::decode, {"all", "keyframes"})},
+      {{"HWACCEL", "none",
+        "hardware decoding (FFmpeg backend): none, auto, a device type (vaapi on Intel, cuda, vdpau, …) or v4l2m2m "
+        "(Raspberry Pi); when absent, vigil says why and decodes in software"},
+       text_field(&CameraSettings::hwaccel)},
   };
   return table;
 }

@@ -44,6 +44,12 @@ struct CameraSettings {
   int track_confirm_hits = 3;       // frames in a row before an object gets its id
   double track_max_age_s = 2;       // an object unseen this long (frame time) has left
   double track_match_iou = 0.3;     // least overlap between an object's predicted box and a new box
+  // Evidence (capture/clip_recorder.h) and decoding (capture/libav.h).
+  bool clips = true;                // a clip around each alert, where the runtime keeps clips
+  double pre_roll_s = 5, post_roll_s = 5, clip_max_s = 60;
+  std::string capture_backend = "ffmpeg";  // files and streams: ffmpeg or opencv
+  std::string decode = "all";              // all or keyframes
+  std::string hwaccel = "none";
 };
 
 struct SettingDoc {

@@ -1,5 +1,7 @@
 #include "capture/capture_loop.h"
 
+#include <cmath>
+
 #include "core/guard.h"
 #include "core/log.h"
 
@@ -58,16 +60,18 @@ void CaptureLoop::stamp(Frame& f) {
     return;
   }
   // A file or folder: its own timeline, from when its first frame was read, however fast it is read.
+  const bool timed = !std::isnan(f.media_t);
   if (f.number == 1) {
     origin_wall_ = wall;
     origin_steady_ = steady;
+    origin_media_ = timed ? f.media_t : 0;
   }
-  const auto offset = std::chrono::duration<double>(static_cast<double>(f.number - 1) / fps);
+  const auto offset = std::chrono::duration<double>(timed ? f.media_t - origin_media_ : static_cast<double>(f.number - 1) / fps);
   f.captured = origin_wall_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset);
   f.captured_steady = origin_steady_ + std::chrono::duration_cast<Clock::duration>(offset);
 }
 
-void CaptureLoop::publish(cv::Mat image) {
+void CaptureLoop::publish(cv::Mat image, double media_t) {
   const bool lossless = !is_live(options_.kind) && !options_.realtime;
   std::unique_lock lock(mutex_);
   if (lossless) changed_.wait(lock, [this] { return taken_ || stopping_; });
@@ -76,6 +80,7 @@ void CaptureLoop::publish(cv::Mat image) {
   Frame f;
   f.image = std::move(image);
   f.number = captured_.fetch_add(1) + 1;
+  f.media_t = media_t;
   stamp(f);
   slot_ = std::move(f);
   taken_ = false;
@@ -129,7 +134,7 @@ void CaptureLoop::run() {
       std::lock_guard lock(health_mutex_);
       report(tracker_.on_frame(fingerprint, Clock::now()));
     }
-    publish(std::move(*frame));
+    publish(std::move(*frame), source_->media_time());
     if (paced && source_->native_fps() > 0) {
       next_due += std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / source_->native_fps()));
       const auto now = Clock::now();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,7 +26,8 @@
 namespace vigil::capture {
 
 // A frame's time: for live sources (devices, streams) when it arrived; for files and folders the time of the
-// first frame plus its place in the file (number / the file's frame rate), so that every decision taken on frame
+// first frame plus its place in the file (its own timestamp when the source has one, else number / the file's
+// frame rate), so that every decision taken on frame
 // times (MAX_FPS, the motion gate, tracking, the alert rules) is the same whether the file is read at its own
 // rate or as fast as possible.
 struct Frame {
@@ -33,6 +35,7 @@ struct Frame {
   std::uint64_t number = 0;  // 1, 2, … since start
   std::chrono::system_clock::time_point captured;
   std::chrono::steady_clock::time_point captured_steady;
+  double media_t = std::numeric_limits<double>::quiet_NaN();  // the source's media clock (FrameSource::media_time)
 };
 
 struct CaptureOptions {
@@ -57,6 +60,8 @@ class CaptureLoop {
   CaptureLoop(const CaptureLoop&) = delete;
   CaptureLoop& operator=(const CaptureLoop&) = delete;
 
+  // Before start(): the source's packets for clips (FrameSource::set_packet_sink); false when it has none.
+  bool set_packet_sink(VideoReader::PacketSink sink) { return source_->set_packet_sink(std::move(sink)); }
   void start();
   void stop();  // any thread; interrupts back-off waits (a blocking read ends at its own timeout)
 
@@ -72,7 +77,7 @@ class CaptureLoop {
 
  private:
   void run();
-  void publish(cv::Mat image);
+  void publish(cv::Mat image, double media_t);
   void stamp(Frame& f);  // the frame's time (see Frame)
   bool sleep_for(double seconds);  // false when stopped meanwhile
   void report(std::optional<HealthChange> change);
@@ -87,6 +92,7 @@ class CaptureLoop {
   std::optional<Frame> slot_;
   std::chrono::system_clock::time_point origin_wall_;   // a file's first frame (capture thread, under mutex_)
   std::chrono::steady_clock::time_point origin_steady_;
+  double origin_media_ = 0;
   bool taken_ = true;
   bool stopping_ = false;
 

@@ -2,9 +2,9 @@
 
 #include <chrono>
 
-#include <opencv2/imgcodecs.hpp>
 
 #include "http/http_client.h"
+#include "vision/image_io.h"
 #include "vision/model_runner.h"
 #include "vision/prediction_json.h"
 
@@ -38,11 +38,10 @@ class HttpInference : public FrameInference {
       : url_(std::move(url)), client_(http::FetchLimits{4u << 20, timeout_ms, std::min(timeout_ms, 3000)}) {}
 
   Result<InferenceResult> infer(const cv::Mat& bgr) override {
-    std::vector<unsigned char> jpeg;
-    if (!cv::imencode(".jpg", bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90}))
-      return make_error(ErrorCode::Internal, "could not encode the frame as JPEG");
+    auto jpeg = vision::encode_jpeg(bgr, 90);
+    if (!jpeg) return make_error(ErrorCode::Internal, "could not encode the frame as JPEG: " + jpeg.error().message);
     const auto t0 = std::chrono::steady_clock::now();
-    auto reply = client_.post(url_, std::string(jpeg.begin(), jpeg.end()), "application/octet-stream");
+    auto reply = client_.post(url_, std::move(*jpeg), "application/octet-stream");
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!reply) return make_error(reply.error().code, url_ + ": " + reply.error().message);
     if (reply->status != 200) {

@@ -7,11 +7,13 @@
 //   (Unavailable/Timeout) when the device or stream failed — the capture loop then closes and reconnects.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <string>
 
 #include <opencv2/core.hpp>
 
+#include "capture/libav.h"
 #include "core/result.h"
 
 namespace vigil::capture {
@@ -40,6 +42,9 @@ struct SourceOptions {
   int width = 0, height = 0;             // requested device resolution
   double fps = 0;                        // requested device rate; folder rate
   int open_timeout_ms = 10000, read_timeout_ms = 5000;  // network streams
+  std::string backend = "ffmpeg";  // files and streams: FFmpeg's libraries (packets, timestamps) or "opencv"
+  bool keyframes_only = false;     // FFmpeg backend: decode keyframes only
+  std::string hwaccel = "none";    // FFmpeg backend: hardware decoding (libav.h)
 };
 
 class FrameSource {
@@ -50,8 +55,18 @@ class FrameSource {
   virtual void close() = 0;
   // The source's own frame rate when it knows it (files, folders), else 0.
   virtual double native_fps() const = 0;
+  // The time of the frame read() returned last, in seconds on the source's own media clock (files: from their
+  // timestamps, growing across loops); NaN when the source has none.
+  virtual double media_time() const { return std::numeric_limits<double>::quiet_NaN(); }
+  // Sources that read encoded video (the FFmpeg backend) hand every video packet to `sink`, on the capture thread,
+  // for clips. Before open(). False when the source has no packets: clips of it are encoded from its frames.
+  virtual bool set_packet_sink(VideoReader::PacketSink sink) { (void)sink; return false; }
+  // How it reads and decodes, for the log ("FFmpeg h264 1920x1080, software"); "" when there is nothing to say.
+  virtual std::string describe() const { return ""; }
 };
 
 std::unique_ptr<FrameSource> make_frame_source(const SourceSpec& spec, const SourceOptions& options);
+// The FFmpeg backend alone (make_frame_source chooses it for files and streams).
+std::unique_ptr<FrameSource> make_libav_source(const SourceSpec& spec, const SourceOptions& options);
 
 }  // namespace vigil::capture

@@ -1,5 +1,5 @@
-// The only user of OpenCV's videoio: camera devices, video files and network streams through
-// cv::VideoCapture (FFmpeg, GStreamer and V4L2 backends as Debian builds them).
+// The only user of OpenCV's videoio: camera devices and GStreamer pipelines (and files and streams with
+// CAPTURE_BACKEND=opencv) through cv::VideoCapture (FFmpeg, GStreamer and V4L2 backends as Debian builds them).
 #include <cstdlib>
 #include <filesystem>
 
@@ -112,6 +112,11 @@ std::unique_ptr<FrameSource> make_frame_source(const SourceSpec& spec, const Sou
   setenv("OPENCV_FFMPEG_LOGLEVEL", "-8", 0);
   if (spec.kind == SourceKind::ImageFolder || (spec.kind == SourceKind::File && has_image_extension(spec.location)))
     return std::make_unique<ImageFolderSource>(spec.location, options);
+  // Files and streams: FFmpeg's libraries directly (their packets make clips); devices and GStreamer pipelines,
+  // or CAPTURE_BACKEND=opencv: OpenCV's VideoCapture.
+  if (options.backend != "opencv" && !spec.gstreamer_pipeline &&
+      (spec.kind == SourceKind::File || spec.kind == SourceKind::Stream))
+    return make_libav_source(spec, options);
   return std::make_unique<VideoCaptureSource>(spec, options);
 }
 

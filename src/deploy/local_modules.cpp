@@ -105,15 +105,14 @@ void CameraTotals::add(const capture::CameraCounters& c) {
 
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
-                                                     http::PreviewServer* preview, CameraTotals& totals,
-                                                     capture::CameraModule::FrameObserver observer,
-                                                     capture::CameraModule::OverlaySource overlay) {
+                                                     http::PreviewServer* preview, CameraTotals& totals, CameraHooks hooks) {
   auto provider = [&models](const std::string& model) { return models.get(model); };
   auto camera = capture::make_camera_module(*context, settings, provider);
   if (!camera) return camera.error();
   if (preview) preview->add_camera((*camera)->shared_view());
-  (*camera)->set_frame_observer(std::move(observer));
-  (*camera)->set_overlay_source(std::move(overlay));
+  (*camera)->set_frame_observer(std::move(hooks.frames));
+  (*camera)->set_overlay_source(std::move(hooks.overlay));
+  (*camera)->set_clip_registry(std::move(hooks.clips));
   (*camera)->start();
   return std::unique_ptr<ModuleInstance>(std::make_unique<CameraInstance>(std::move(context), std::move(*camera), totals));
 }
@@ -152,7 +151,8 @@ std::shared_ptr<alert::AlertModule> AlertSlot::get() const {
 }
 
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
-                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots) {
+                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots,
+                                                    alert::AlertModule::AlertObserver observer) {
   // The module and its context go together, when the last holder (this instance or a delivery in progress) lets go.
   ModuleContext* ctx = context.release();
   std::shared_ptr<alert::AlertModule> module(new alert::AlertModule(*ctx, rules), [ctx](alert::AlertModule* m) {
@@ -160,6 +160,7 @@ Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContex
     delete ctx;
   });
   module->set_snapshotter(std::move(snapshots));
+  module->set_alert_observer(std::move(observer));
   return std::unique_ptr<ModuleInstance>(std::make_unique<AlertInstance>(std::move(module), std::move(slot)));
 }
 

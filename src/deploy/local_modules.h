@@ -46,11 +46,16 @@ struct CameraTotals {
   void add(const capture::CameraCounters& c);
 };
 
+// What the runtime hands a camera: the frames behind alert snapshots, what to draw on its preview, where its
+// clips go (each may be empty).
+struct CameraHooks {
+  capture::CameraModule::FrameObserver frames;
+  capture::CameraModule::OverlaySource overlay;
+  std::shared_ptr<capture::ClipRegistry> clips;
+};
 Result<std::unique_ptr<ModuleInstance>> start_camera(std::unique_ptr<ModuleContext> context,
                                                      const capture::CameraSettings& settings, ModelCache& models,
-                                                     http::PreviewServer* preview, CameraTotals& totals,
-                                                     capture::CameraModule::FrameObserver observer,
-                                                     capture::CameraModule::OverlaySource overlay = nullptr);
+                                                     http::PreviewServer* preview, CameraTotals& totals, CameraHooks hooks);
 
 struct VisionPlan {
   std::string model;  // folder or builtin:person
@@ -73,7 +78,8 @@ class AlertSlot {
   std::shared_ptr<alert::AlertModule> module_;
 };
 Result<std::unique_ptr<ModuleInstance>> start_alert(std::unique_ptr<ModuleContext> context, const alert::AlertRules& rules,
-                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots);
+                                                    std::shared_ptr<AlertSlot> slot, alert::AlertModule::Snapshotter snapshots,
+                                                    alert::AlertModule::AlertObserver observer);
 
 // How an exec module gets new desired properties while it runs (the runtime publishes them over MQTT). Null for a
 // vigil module in its own process (vigil run --isolate), which is restarted to apply them instead.

@@ -12,6 +12,7 @@
 #include "core/text.h"
 #include "deploy/health_check.h"
 #include "deploy/local_broker.h"
+#include "deploy/evidence.h"
 #include "deploy/local_modules.h"
 #include "deploy/snapshots.h"
 #include "deploy/spec_diff.h"
@@ -101,6 +102,7 @@ struct Runtime::Impl {
                                           // cover an object's first second (its best frame) at MAX_FPS up to ~10
   std::atomic<bool> snapshots_wanted{false};
   std::unique_ptr<SnapshotFolder> snapshots;
+  std::unique_ptr<Evidence> evidence;  // clips and the alert index (vigil run; not in a replay)
   std::mutex plan_mutex;  // cameras, vision and deployment.modules once running: the manifest's watcher changes them
 
   // A module whose spec changed: its new plan checked and kept, then restarted (or stopped) by the supervisor.
@@ -281,12 +283,14 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
         std::lock_guard lock(plan_mutex);
         return cameras.at(m.name);
       }();
-      return start_camera(hub->context_for(m.name), settings, *models,
-                          it == preview_of.end() ? nullptr : it->second, totals,
-                          [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) {
-                            if (snapshots_wanted.load(std::memory_order_relaxed)) frames.put(camera, n, image);
-                          },
-                          [this] { return overlay(); });
+      CameraHooks hooks;
+      hooks.frames = [this](const std::string& camera, std::uint64_t n, const cv::Mat& image) {
+        if (snapshots_wanted.load(std::memory_order_relaxed)) frames.put(camera, n, image);
+      };
+      hooks.overlay = [this] { return overlay(); };
+      if (evidence) hooks.clips = evidence->clips();
+      return start_camera(hub->context_for(m.name), settings, *models, it == preview_of.end() ? nullptr : it->second,
+                          totals, std::move(hooks));
     }
     case ModuleKind::Vision: {
       const VisionPlan plan = [&] {
@@ -300,7 +304,10 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
       if (!rules) return rules.error();
       return start_alert(hub->context_for(m.name), *rules, alerts.at(m.name),
                          [this](const Message& in, const vision::Prediction& p, const vision::Overlay& overlay,
-                                const std::string& id) { return store_snapshot(in, p, overlay, id); });
+                                const std::string& id) { return store_snapshot(in, p, overlay, id); },
+                         [this](const std::string& module, const nlohmann::ordered_json& body) {
+                           if (evidence) evidence->on_alert(module, body);
+                         });
     }
     case ModuleKind::Exec: {
       ChildOptions co;
@@ -350,6 +357,17 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   auto outbox = hub::Outbox::open(r.options.work_dir + "/outbox.db", {r.deployment.ttl_s, r.deployment.max_store_bytes});
   if (!outbox) return outbox.error();
   r.outbox = std::move(*outbox);
+  if (!r.options.replay_clip) {
+    auto evidence = Evidence::open(
+        r.options.work_dir, *r.outbox,
+        [self = impl.get()](const std::string& module) -> std::shared_ptr<alert::AlertModule> {
+          auto it = self->alerts.find(module);
+          return it == self->alerts.end() ? nullptr : it->second->get();
+        },
+        r.options.retention);
+    if (!evidence) return evidence.error();
+    r.evidence = std::move(*evidence);
+  }
   hub::HubOptions ho;
   ho.device_id = r.options.device_id;
   ho.routes = *routes;
@@ -398,7 +416,10 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
     if (!c.show_video || r.options.isolate) continue;  // an isolated camera serves its own preview
     const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
     auto& server = r.previews[key];
-    if (!server) server = std::make_unique<http::PreviewServer>(r.metrics);
+    if (!server) {
+      server = std::make_unique<http::PreviewServer>(r.metrics);
+      if (r.evidence) server->set_catalog(r.evidence->index());
+    }
     r.preview_of[name] = server.get();
   }
   Impl* self = impl.get();
@@ -447,6 +468,7 @@ void Runtime::stop() {
   r.supervisor->stop_kind("camera");
   r.hub->wait_idle(std::chrono::seconds(10), false);
   r.supervisor->stop_all();
+  if (r.evidence) r.evidence->stop();
   r.hub->stop();
   if (r.mqtt) r.mqtt->stop();
   if (r.broker) r.broker->stop();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "capture/camera_module.h"
+#include "deploy/evidence.h"
 #include "deploy/manifest.h"
 #include "deploy/local_modules.h"
 #include "deploy/supervisor.h"
@@ -42,6 +43,7 @@ struct RuntimeOptions {
   std::optional<std::string> replay_clip;
   bool replay_realtime = false;
   std::shared_ptr<hub::EndpointSender> collector;
+  RetentionOptions retention;  // clips/ (deploy/evidence.h)
 };
 
 // What IMAGE_PROCESSING_ENDPOINT means inside a deployment. An http(s) URL whose host is a vigil:vision module

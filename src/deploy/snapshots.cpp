@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 
 #include "core/log.h"
 #include "vision/annotate.h"
+#include "vision/image_io.h"
 
 namespace vigil::deploy {
 
@@ -27,8 +27,8 @@ std::string SnapshotFolder::save(const cv::Mat& frame, const vision::Prediction&
   vision::draw_overlay(shown, overlay);
   vision::draw_prediction(shown, p);
   const std::string path = dir_ + "/" + alert_id + ".jpg";
-  if (!cv::imwrite(path, shown, {cv::IMWRITE_JPEG_QUALITY, 85})) {
-    LOG_WARN("alert", "cannot write the snapshot " << path);
+  if (auto s = vision::write_jpeg(path, shown, 85); !s) {
+    LOG_WARN("alert", "cannot write the snapshot " << path << ": " << s.error().message);
     return "";
   }
   std::lock_guard lock(mutex_);
@@ -48,9 +48,9 @@ void serve_frames(hub::ModuleLink& link, const capture::FrameStore& frames) {
         !q["frame"].is_number_unsigned())
       return "";
     auto frame = frames.get(q["camera"].get<std::string>(), q["frame"].get<std::uint64_t>());
-    std::vector<unsigned char> jpeg;
-    if (!frame || !cv::imencode(".jpg", *frame, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95})) return "";
-    return std::string(jpeg.begin(), jpeg.end());
+    if (!frame) return std::string();
+    auto jpeg = vision::encode_jpeg(*frame, 95);
+    return jpeg ? *jpeg : std::string();
   });
 }
 
@@ -65,9 +65,9 @@ std::optional<cv::Mat> fetch_frame(hub::ModuleLink& link, const Message& predict
     return std::nullopt;
   }
   if (jpeg->empty()) return std::nullopt;  // the camera no longer holds that frame
-  cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(jpeg->size()), CV_8U, jpeg->data()), cv::IMREAD_COLOR);
-  if (image.empty()) return std::nullopt;
-  return image;
+  auto image = vision::decode_image(*jpeg);
+  if (!image) return std::nullopt;
+  return *image;
 }
 
 }  // namespace vigil::deploy

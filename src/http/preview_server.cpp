@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/embedded_files.h"
+#include "http/review_api.h"
 
 namespace vigil::http {
 namespace {
@@ -38,16 +39,20 @@ PreviewServer::PreviewServer(Metrics& metrics) : metrics_(metrics), server_(Serv
   server_.route("GET", "/metrics", [this](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", metrics_.render(), {}, {}};
   });
+  add_review_api(server_, [this] {
+    std::lock_guard lock(mutex_);
+    return catalog_;
+  });
   server_.set_error_renderer([](int status, const HttpRequest& req) {
     return json_error(status, status == 404 ? "NotFound" : "BadRequest",
-                      status == 404 ? "no such page: " + req.path + " (try /, /stream.mjpg, /snapshot.jpg, /api/status)"
+                      status == 404 ? "no such page: " + req.path + " (try /, /alerts, /stream.mjpg, /snapshot.jpg, /api/status, /api/alerts)"
                                     : "the request could not be read");
   });
 }
 
 PreviewServer::~PreviewServer() { stop(); }
 
-void PreviewServer::add_camera(std::shared_ptr<capture::CameraView> view) {
+void PreviewServer::add_camera(std::shared_ptr<CameraView> view) {
   std::lock_guard lock(mutex_);
   for (auto& c : cameras_)
     if (c->id() == view->id()) {
@@ -57,7 +62,12 @@ void PreviewServer::add_camera(std::shared_ptr<capture::CameraView> view) {
   cameras_.push_back(std::move(view));
 }
 
-std::vector<std::shared_ptr<capture::CameraView>> PreviewServer::cameras() const {
+void PreviewServer::set_catalog(std::shared_ptr<AlertCatalog> catalog) {
+  std::lock_guard lock(mutex_);
+  catalog_ = std::move(catalog);
+}
+
+std::vector<std::shared_ptr<CameraView>> PreviewServer::cameras() const {
   std::lock_guard lock(mutex_);
   return cameras_;
 }
@@ -71,7 +81,7 @@ void PreviewServer::stop() {
   server_.stop();
 }
 
-std::shared_ptr<capture::CameraView> PreviewServer::find(const HttpRequest& req) const {
+std::shared_ptr<CameraView> PreviewServer::find(const HttpRequest& req) const {
   const std::string id = req.param("camera");
   std::lock_guard lock(mutex_);
   if (cameras_.empty()) return nullptr;
@@ -93,7 +103,7 @@ HttpResponse PreviewServer::status(const HttpRequest& req) const {
 HttpResponse PreviewServer::snapshot(const HttpRequest& req) {
   auto cam = find(req);
   if (!cam) return json_error(404, "UnknownCamera", "no camera named '" + req.param("camera") + "'");
-  const capture::Jpeg jpeg = cam->latest_jpeg();
+  const Jpeg jpeg = cam->latest_jpeg();
   if (!jpeg.bytes) {
     const auto s = cam->status();
     return json_error(503, "NoFrame", "camera '" + cam->id() + "' has no frame yet (source " +
@@ -109,11 +119,11 @@ HttpResponse PreviewServer::stream(const HttpRequest& req) {
   r.content_type = std::string("multipart/x-mixed-replace; boundary=") + kBoundary;
   r.headers = {{"Cache-Control", "no-store"}};
   auto closing = closing_;
-  auto last = std::make_shared<capture::Jpeg>(cam->latest_jpeg());
+  auto last = std::make_shared<Jpeg>(cam->latest_jpeg());
   auto first = std::make_shared<bool>(true);
   r.stream = [cam, closing, last, first](const StreamWriter& write) {
     if (closing->load() || cam->closed()) return false;
-    capture::Jpeg next = *first && last->bytes ? *last : cam->wait_jpeg(last->sequence, std::chrono::seconds(1));
+    Jpeg next = *first && last->bytes ? *last : cam->wait_jpeg(last->sequence, std::chrono::seconds(1));
     *first = false;
     if (closing->load()) return false;
     if (next.bytes) *last = next;

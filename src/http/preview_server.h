@@ -7,6 +7,7 @@
 //   GET /stream.mjpg      multipart/x-mixed-replace MJPEG  (?camera=ID); repeats the last frame every second
 //                         while the source is down, so viewers stay connected
 //   GET /health, /metrics
+//   the alert review page and its API (review_api.h), when the runtime gives an AlertCatalog
 // Cameras may be added at any time; a camera added under the id of one already there replaces it (a restarted
 // camera module). The server shares each view, so open streams never outlive what they read.
 #pragma once
@@ -17,8 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "capture/camera_view.h"
+#include "http/camera_view.h"
 #include "core/metrics.h"
+#include "http/alert_catalog.h"
 #include "http/http_server.h"
 
 namespace vigil::http {
@@ -28,23 +30,25 @@ class PreviewServer {
   explicit PreviewServer(Metrics& metrics);
   ~PreviewServer();
 
-  void add_camera(std::shared_ptr<capture::CameraView> view);  // thread-safe
+  void add_camera(std::shared_ptr<CameraView> view);  // thread-safe
+  void set_catalog(std::shared_ptr<AlertCatalog> catalog);  // thread-safe
   Status listen(const std::string& host, int port);
   int port() const { return server_.port(); }
   void start();
   void stop();  // ends open MJPEG streams, then the server
 
  private:
-  std::shared_ptr<capture::CameraView> find(const HttpRequest& req) const;
-  std::vector<std::shared_ptr<capture::CameraView>> cameras() const;
+  std::shared_ptr<CameraView> find(const HttpRequest& req) const;
+  std::vector<std::shared_ptr<CameraView>> cameras() const;
   HttpResponse snapshot(const HttpRequest& req);
   HttpResponse stream(const HttpRequest& req);
   HttpResponse status(const HttpRequest& req) const;
 
   Metrics& metrics_;
   HttpServer server_;
-  mutable std::mutex mutex_;  // guards cameras_
-  std::vector<std::shared_ptr<capture::CameraView>> cameras_;
+  mutable std::mutex mutex_;  // guards cameras_, catalog_
+  std::vector<std::shared_ptr<CameraView>> cameras_;
+  std::shared_ptr<AlertCatalog> catalog_;
   std::shared_ptr<std::atomic<bool>> closing_ = std::make_shared<std::atomic<bool>>(false);
 };
 

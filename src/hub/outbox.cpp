@@ -10,38 +10,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.h"
+#include "core/sqlite.h"
 #include "core/log.h"
 #include "hub/outbox_space.h"
 
 namespace vigil::hub {
 namespace {
-
-// A prepared statement that finalizes itself.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return ok_; }
-  sqlite3_stmt* get() { return s_; }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  void bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  int step() { return sqlite3_step(s_); }
-  void reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  std::int64_t i64(int col) { return sqlite3_column_int64(s_, col); }
-  std::string text(int col) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
-  }
-
- private:
-  sqlite3_stmt* s_ = nullptr;
-  bool ok_ = false;
-};
 
 constexpr std::uint64_t kPageBytes = 4096;  // SQLite's default page size, which the store keeps
 
@@ -417,6 +391,14 @@ Status Outbox::reassign(const std::vector<std::pair<std::string, std::string>>& 
     ins.reset();
   }
   return exec("COMMIT;");
+}
+
+bool Outbox::holds_text(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  Stmt q(db_, "SELECT 1 FROM outbox WHERE instr(message, ?) > 0 LIMIT 1");
+  if (!q.ok()) return true;  // unsure: say yes, so nothing a message needs is deleted
+  q.bind(1, text);
+  return q.step() == SQLITE_ROW;
 }
 
 std::vector<std::string> Outbox::endpoints() {

@@ -85,6 +85,8 @@ class Outbox {
   // In one transaction: renames the queues `moves` name (from → to, all at once), then records `current`.
   Status reassign(const std::vector<std::pair<std::string, std::string>>& moves, const std::map<std::string, std::string>& current);
   std::vector<std::string> endpoints();
+  // Whether a waiting message contains `text` (a clip's file name: retention keeps what is still to be sent).
+  bool holds_text(const std::string& text);
   // `vigil outbox`: every message of queue `from` joins queue `to` (after what waits there, by id), or is deleted.
   // Both return how many; a running hub's pump for `to` picks them up within a second.
   Result<std::uint64_t> move_queue(const std::string& from, const std::string& to);

@@ -1,5 +1,8 @@
 #include "vision/image_io.h"
 
+#include <cstdio>
+#include <fstream>
+
 #include <algorithm>
 #include <cctype>
 
@@ -164,6 +167,37 @@ Result<cv::Mat> read_image_file(const std::string& path) {
   auto img = decode_image(*bytes);
   if (!img) return make_error(img.error().code, path + ": " + img.error().message);
   return img;
+}
+
+Result<std::string> encode_jpeg(const cv::Mat& image, int quality) {
+  if (image.empty()) return make_error(ErrorCode::InvalidArgument, "no image to encode");
+  std::vector<unsigned char> buf;
+  try {
+    if (!cv::imencode(".jpg", image, buf, {cv::IMWRITE_JPEG_QUALITY, quality}))
+      return make_error(ErrorCode::Internal, "JPEG encoding failed");
+  } catch (const cv::Exception& e) {
+    return make_error(ErrorCode::Internal, std::string("JPEG encoding failed: ") + e.what());
+  }
+  return std::string(buf.begin(), buf.end());
+}
+
+Status write_jpeg(const std::string& path, const cv::Mat& image, int quality) {
+  auto jpeg = encode_jpeg(image, quality);
+  if (!jpeg) return jpeg.error();
+  const std::string part = path + ".part";
+  {
+    std::ofstream out(part, std::ios::binary | std::ios::trunc);
+    out.write(jpeg->data(), static_cast<std::streamsize>(jpeg->size()));
+    if (!out.flush()) {
+      std::remove(part.c_str());
+      return make_error(ErrorCode::Unavailable, "cannot write " + path);
+    }
+  }
+  if (std::rename(part.c_str(), path.c_str()) != 0) {
+    std::remove(part.c_str());
+    return make_error(ErrorCode::Unavailable, "cannot write " + path);
+  }
+  return ok_status();
 }
 
 }  // namespace vigil::vision

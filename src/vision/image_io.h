@@ -1,9 +1,10 @@
-// Decoding image bytes (JPEG, PNG, BMP, WebP, TIFF, PPM) into an EXIF-oriented 8-bit BGR image.
-// Thread-safe. Unreadable bytes are an InvalidArgument error saying which formats are accepted.
+// Image codecs, the one place that calls OpenCV's imgcodecs: decoding image bytes (JPEG, PNG, BMP, WebP, TIFF,
+// PPM) into an EXIF-oriented 8-bit BGR image, and encoding JPEG. Thread-safe. Unreadable bytes are an InvalidArgument error saying which formats are accepted.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <opencv2/core.hpp>
@@ -25,5 +26,10 @@ std::optional<ImageSize> header_image_size(std::string_view bytes, std::string_v
 Result<cv::Mat> decode_image(std::string_view bytes);
 
 Result<cv::Mat> read_image_file(const std::string& path);
+
+// JPEG bytes of a BGR (or gray) image at `quality` (1..100); an error for an empty image.
+Result<std::string> encode_jpeg(const cv::Mat& image, int quality);
+// The same, written to `path` (replaced whole: a reader never sees half a file).
+Status write_jpeg(const std::string& path, const cv::Mat& image, int quality);
 
 }  // namespace vigil::vision

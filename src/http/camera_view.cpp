@@ -1,8 +1,8 @@
-#include "capture/camera_view.h"
+#include "http/camera_view.h"
 
-#include <opencv2/imgcodecs.hpp>
+#include "vision/image_io.h"
 
-namespace vigil::capture {
+namespace vigil::http {
 
 void CameraView::publish(cv::Mat annotated) {
   {
@@ -27,9 +27,8 @@ void CameraView::add_event(nlohmann::json event) {
 Jpeg CameraView::encode_locked() {
   if (sequence_ == 0) return {};
   if (cached_.sequence != sequence_) {
-    std::vector<unsigned char> buf;
-    cv::imencode(".jpg", frame_, buf, {cv::IMWRITE_JPEG_QUALITY, 80});
-    cached_ = {sequence_, std::make_shared<const std::string>(buf.begin(), buf.end())};
+    auto jpeg = vision::encode_jpeg(frame_, 80);
+    cached_ = {sequence_, std::make_shared<const std::string>(jpeg ? std::move(*jpeg) : std::string())};
   }
   return cached_;
 }
@@ -68,4 +67,4 @@ void CameraView::close() {
   changed_.notify_all();
 }
 
-}  // namespace vigil::capture
+}  // namespace vigil::http

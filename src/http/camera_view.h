@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 
-namespace vigil::capture {
+namespace vigil::http {
 
 struct Jpeg {
   std::uint64_t sequence = 0;  // 0: no frame yet
@@ -52,4 +52,4 @@ class CameraView {
   bool closed_ = false;
 };
 
-}  // namespace vigil::capture
+}  // namespace vigil::http
