@@ -1,6 +1,8 @@
 // The preview page: polls /api/status once a second and keeps each camera's image fresh by loading
 // /snapshot.jpg again as soon as the previous one has arrived (at most 15 a second). When the server or a
-// source goes away the page says so, keeps the last frame greyed out, and picks up again by itself.
+// source goes away the page says so, keeps the last frame greyed out, and picks up again by itself. Each camera
+// lists its latest alerts (from /api/alerts, with thumbnails; a click opens it on the review page) and its source's
+// health changes.
 "use strict";
 
 const cards = new Map();
@@ -73,12 +75,31 @@ function render(cam) {
   ev.replaceChildren(...cam.events.slice(0, 10).map(e => {
     const li = document.createElement("li");
     const b = document.createElement("b");
-    b.textContent = e.kind === "health" ? e.state : e.kind === "alert" ? "ALERT " + (e.tag || "") : (e.tags || []).map(t => t.tag).join(", ");
+    b.textContent = e.state;
     li.append(b, " " + (e.time || "").replace("T", " ").replace(/\.\d+Z$/, " UTC"));
     return li;
   }));
 }
 
+function recentAlerts(cam) {
+  return fetch("api/alerts?limit=5&camera=" + encodeURIComponent(cam.camera), { cache: "no-store" })
+    .then(r => r.ok ? r.json() : { alerts: [] })
+    .then(j => {
+      const list = card(cam).node.querySelector(".recent");
+      list.replaceChildren(...j.alerts.map(a => {
+        const li = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = "alerts?id=" + encodeURIComponent(a.id) + "&camera=" + encodeURIComponent(a.camera);
+        if (a.snapshot) { const img = document.createElement("img"); img.src = a.snapshot; img.alt = ""; link.append(img); }
+        link.append([a.tag, a.event].filter(Boolean).join(" ") + (a.clip ? " ▶" : ""));
+        li.append(link, " " + (a.time || "").replace("T", " ").replace(/\.\d+Z$/, " UTC"));
+        return li;
+      }));
+    })
+    .catch(() => {});
+}
+
+let polls = 0;
 function poll() {
   fetch("api/status", { cache: "no-store" })
     .then(r => r.json())
@@ -86,6 +107,7 @@ function poll() {
       const conn = document.getElementById("conn");
       conn.className = "badge live"; text(conn, "connected");
       s.cameras.forEach(render);
+      if (polls++ % 3 === 0) s.cameras.forEach(recentAlerts);
     })
     .catch(() => { const conn = document.getElementById("conn"); conn.className = "badge offline"; text(conn, "vigil not reachable — retrying"); })
     .finally(() => setTimeout(poll, 1000));

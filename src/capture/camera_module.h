@@ -21,6 +21,7 @@
 
 #include "capture/camera_settings.h"
 #include "http/camera_view.h"
+#include "http/preview_server.h"
 #include "capture/capture_loop.h"
 #include "capture/clip_recorder.h"
 #include "capture/frame_inference.h"
@@ -104,6 +105,11 @@ class CameraModule {
   std::chrono::steady_clock::time_point next_due_{};          // MAX_FPS, frame time
   std::uint64_t fps_window_frames_ = 0;
 };
+
+// The preview's access and HTTPS settings of a camera.
+inline http::PreviewSecurity preview_security(const CameraSettings& s) {
+  return {s.preview_users, s.preview_token, s.tls_cert_file, s.tls_key_file};
+}
 
 // Chooses and loads what IMAGE_PROCESSING_ENDPOINT names when it is not an HTTP URL (a model folder or
 // builtin:person); the caller may hand out one shared runner for several cameras.

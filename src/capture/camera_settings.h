@@ -27,6 +27,8 @@ struct CameraSettings {
   std::string camera_id;         // CAMERA_ID: the name in message properties; default: the module's name
   std::string preview_host = "0.0.0.0";
   int preview_port = 5012;
+  std::string preview_users, preview_token;      // who may see the preview (http/access.h)
+  std::string tls_cert_file, tls_key_file;       // HTTPS for the preview
   double max_fps = 0;            // cap on processed frames per second; 0 = as fast as the model goes
   bool realtime = true;          // files and folders play at their own frame rate (false: every frame, no drops)
   bool motion_gate = true;

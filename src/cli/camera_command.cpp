@@ -111,7 +111,7 @@ int run_camera(const CameraOptions& o) {
 
   std::unique_ptr<http::PreviewServer> preview;
   if (settings->show_video) {
-    preview = std::make_unique<http::PreviewServer>(context.metrics());
+    preview = std::make_unique<http::PreviewServer>(context.metrics(), capture::preview_security(*settings));
     preview->add_camera(cam.shared_view());
     if (auto s = preview->listen(settings->preview_host, settings->preview_port); !s) {
       std::cerr << "vigil camera: preview: " << s.error().message << " (set PREVIEW_PORT)\n";

@@ -24,5 +24,6 @@ void add_ops_commands(CLI::App& app, Action& run);   // list, logs, explain
 void add_outbox_command(CLI::App& app, Action& run);  // outbox list|show|move|drop
 void add_check_command(CLI::App& app, Action& run);
 void add_module_command(CLI::App& app, Action& run);  // one module over MQTT (vigil run --isolate)
+void add_passwd_command(CLI::App& app, Action& run);  // a PREVIEW_USERS line
 
 }  // namespace vigil::cli

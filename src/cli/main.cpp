@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   vigil::cli::add_outbox_command(app, run);
   vigil::cli::add_check_command(app, run);
   vigil::cli::add_module_command(app, run);
+  vigil::cli::add_passwd_command(app, run);
   CLI11_PARSE(app, argc, argv);
   vigil::log::Level l;
   if (!vigil::log::parse_level(level, l)) {

@@ -70,7 +70,7 @@ int run_module(const ModuleOptions& o) {
       camera->set_frame_observer([&frames](const std::string& cam, std::uint64_t n, const cv::Mat& image) { frames.put(cam, n, image); });
       deploy::serve_frames(link, frames);
       if (settings->show_video) {
-        preview = std::make_unique<http::PreviewServer>(metrics);
+        preview = std::make_unique<http::PreviewServer>(metrics, capture::preview_security(*settings));
         preview->add_camera(camera->shared_view());
         if (auto s = preview->listen(settings->preview_host, settings->preview_port); !s) return fail("preview: " + s.error().message);
         preview->start();

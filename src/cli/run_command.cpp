@@ -131,6 +131,9 @@ deploy::RuntimeOptions runtime_options(const RunOptions& o, const deploy::Loaded
   ro.device_id = o.device_id;
   ro.broker = o.broker;
   ro.model_device = o.device;
+  ro.retention.public_url = o.public_url;
+  ro.retention.max_age_days = o.clips_max_days;
+  ro.retention.max_bytes = static_cast<std::uint64_t>(o.clips_max_mb * 1024 * 1024);
   return ro;
 }
 
@@ -152,6 +155,11 @@ void add_run_command(CLI::App& app, Action& run) {
   cmd->add_option("manifest", o->manifest, "IoT Edge deployment manifest (deployment.template.json) or vigil's compact form");
   add_common(cmd, *o);
   cmd->add_option("--state-dir", o->state_dir, "status, logs, outbox (default $VIGIL_STATE_DIR or ~/.local/state/vigil)");
+  cmd->add_option("--public-url", o->public_url, "where people reach this vigil's preview (https://cam.example.org:5012): "
+                  "clip messages then carry a clipUrl link to the clip")->envname("VIGIL_PUBLIC_URL");
+  cmd->add_option("--clips-max-days", o->clips_max_days, "keep clips this many days")->capture_default_str()->check(CLI::Range(0.01, 36500.0));
+  cmd->add_option("--clips-max-mb", o->clips_max_mb, "keep at most this many MB of clips (default: a quarter of the state volume, at most 2048)")
+      ->check(CLI::Range(1.0, 1e7));
   cmd->add_flag("--isolate", o->isolate, "run each vigil module as its own process, joined over MQTT (a crash takes down only that module)");
   cmd->add_option("--upstream", o->upstream, "another uplink for $upstream (repeatable): console:, file:PATH, mqtt://…, "
                                              "iothub:…, https://…, smtp://…");

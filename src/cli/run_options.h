@@ -18,6 +18,8 @@ struct RunOptions {
   std::string manifest, env_file, state_dir, device_id = "vigil", broker, device = "cpu";
   bool isolate = false;
   std::vector<std::string> upstream, sets;
+  std::string public_url;        // clips' links in follow-up messages
+  double clips_max_days = 30, clips_max_mb = 0;
   // replay
   std::string clip, out_dir, truth;
   bool realtime = false;

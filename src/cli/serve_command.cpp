@@ -22,6 +22,7 @@ struct ServeOptions {
   std::string device = "cpu";
   int instances = 2;
   int http_threads = 32;
+  std::string tls_cert, tls_key;
 };
 
 int serve(const ServeOptions& o) {
@@ -41,13 +42,16 @@ int serve(const ServeOptions& o) {
   Metrics metrics;
   http::ServerOptions server_options;
   server_options.threads = o.http_threads;
+  server_options.tls_cert_file = o.tls_cert;
+  server_options.tls_key_file = o.tls_key;
   http::HttpServer server(server_options);
   http::add_prediction_api(server, runner, metrics, {o.prediction_key, {}});
   if (auto s = server.listen(o.host, o.port); !s) {
-    std::cerr << "vigil serve: " << s.error().message << "; choose another with --port\n";
+    std::cerr << "vigil serve: " << s.error().message
+              << (s.error().code == ErrorCode::Unavailable ? "; choose another with --port\n" : "\n");
     return 1;
   }
-  LOG_INFO("serve", "listening on http://" << o.host << ":" << server.port()
+  LOG_INFO("serve", "listening on " << (server.tls() ? "https" : "http") << "://" << o.host << ":" << server.port()
                                            << (o.prediction_key.empty() ? "" : " (Prediction-Key required)"));
   signals.arm([&](int sig) {
     LOG_INFO("serve", "signal " << sig << ": stopping");
@@ -68,6 +72,8 @@ void add_serve_command(CLI::App& app, Action& run) {
   cmd->add_option("--port,-p", o->port, "port to listen on (0 picks a free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--prediction-key", o->prediction_key, "require this Prediction-Key header (env PREDICTION_KEY)");
   cmd->add_option("--device", o->device, "cpu or cuda")->capture_default_str();
+  cmd->add_option("--tls-cert", o->tls_cert, "HTTPS: a PEM certificate (chain) file (env TLS_CERT_FILE)")->envname("TLS_CERT_FILE");
+  cmd->add_option("--tls-key", o->tls_key, "HTTPS: the PEM key of --tls-cert (env TLS_KEY_FILE)")->envname("TLS_KEY_FILE");
   cmd->add_option("--instances", o->instances, "independent copies of the model, one thread each")->capture_default_str()->check(CLI::Range(1, 64));
   cmd->add_option("--http-threads", o->http_threads, "HTTP worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->callback([o, &run] { run = [o] { return serve(*o); }; });

@@ -5,10 +5,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace vigil {
 
 std::string to_lower(std::string s);                 // ASCII only
+std::vector<std::string> split(std::string_view s, char sep);  // every piece, empty ones too
+std::string trim(std::string_view s);                // spaces and tabs at both ends
+std::string html_escape(std::string_view s);         // & < > " '
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 
 // Every byte but A–Z a–z 0–9 - _ . ~ as %XX (upper-case hex; a space is %20, never '+').

@@ -103,6 +103,11 @@ void Evidence::on_clip(const capture::ClipDone& d) {
     if (!d.object_id.empty()) f["objectId"] = d.object_id;
     f["alertIds"] = d.alert_ids;
     f["clip"] = d.path;
+    if (!retention_.public_url.empty()) {
+      std::string base = retention_.public_url;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      f["clipUrl"] = base + "/clips/" + f["alertId"].get<std::string>() + ".mp4";
+    }
     f["clipSeconds"] = std::round(d.seconds * 100) / 100;
     f["clipBytes"] = d.bytes;
     f["preRollSeconds"] = std::round(d.pre_roll_s * 100) / 100;

@@ -2,7 +2,7 @@
 // indexed (alert_index.h) and, when its camera records clips, gets one (capture/clip_recorder.h). When the clip is
 // written, the index learns where it is and the alert module sends a follow-up on output1:
 //   {"tag", "camera", "event": "clip", "alertId", "objectId"?, "alertIds" (all the alerts it shows), "clip" (the
-//    file), "clipSeconds", "clipBytes", "preRollSeconds", "captureTime"}
+//    file), "clipUrl" (with a public URL), "clipSeconds", "clipBytes", "preRollSeconds", "captureTime"}
 // The first alert message is never held back for its clip. Retention runs once a minute and after each clip:
 // clips older than `max_age_days` or beyond `max_bytes` in total go, oldest first, except those a message waiting
 // in the outbox still names.
@@ -31,6 +31,7 @@ namespace vigil::deploy {
 struct RetentionOptions {
   double max_age_days = 30;
   std::uint64_t max_bytes = 0;  // 0: a quarter of the state volume, at most 2 GiB
+  std::string public_url;       // when set, clip messages carry "clipUrl": <public_url>/clips/<alertId>.mp4
 };
 
 class Evidence {

@@ -123,12 +123,15 @@ Result<std::unique_ptr<ModuleInstance>> start_vision(const std::string& name, co
   if (!runner) return runner.error();
   std::unique_ptr<http::HttpServer> server;
   if (!plan.host.empty()) {
-    server = std::make_unique<http::HttpServer>(http::ServerOptions{});
+    http::ServerOptions so;
+    so.tls_cert_file = plan.tls_cert_file;
+    so.tls_key_file = plan.tls_key_file;
+    server = std::make_unique<http::HttpServer>(so);
     http::add_prediction_api(*server, **runner, metrics, {plan.prediction_key, {}});
     if (auto s = server->listen(plan.host, plan.port); !s)
       return make_error(s.error().code, "the Custom Vision API of " + name + ": " + s.error().message);
     server->start();
-    LOG_INFO("vision", "[" << name << "] " << plan.model << ", Custom Vision API on http://" << plan.host << ":"
+    LOG_INFO("vision", "[" << name << "] " << plan.model << ", Custom Vision API on " << (server->tls() ? "https" : "http") << "://" << plan.host << ":"
                            << server->port() << "/image");
   } else {
     LOG_INFO("vision", "[" << name << "] " << plan.model << " loaded (in-process only; bind a port to serve HTTP)");

@@ -62,6 +62,7 @@ struct VisionPlan {
   std::string host;   // HTTP API: empty = not served
   int port = 0;
   std::string prediction_key;
+  std::string tls_cert_file, tls_key_file;  // env TLS_CERT_FILE, TLS_KEY_FILE: HTTPS
 };
 Result<std::unique_ptr<ModuleInstance>> start_vision(const std::string& name, const VisionPlan& plan, ModelCache& models,
                                                      Metrics& metrics);

@@ -69,6 +69,8 @@ std::map<std::string, std::string> camera_setting_values(const ModuleSpec& m, co
     if (!p->second.host_ip.empty() && !v.count("PREVIEW_HOST")) v["PREVIEW_HOST"] = p->second.host_ip;
   }
   if (auto vp = v.find("VIDEO_PATH"); vp != v.end() && looks_like_path(vp->second)) vp->second = under(o.base_dir, vp->second);
+  for (const char* file : {"TLS_CERT_FILE", "TLS_KEY_FILE"})
+    if (auto f = v.find(file); f != v.end() && !f->second.empty()) f->second = under(o.base_dir, f->second);
   if (o.replay_clip) {
     v["VIDEO_PATH"] = *o.replay_clip;
     v["LOOP_VIDEO"] = "false";
@@ -91,6 +93,7 @@ struct Runtime::Impl {
   std::map<std::string, std::shared_ptr<AlertSlot>> alerts;
   std::map<std::string, std::unique_ptr<http::PreviewServer>> previews;  // by host:port
   std::map<std::string, http::PreviewServer*> preview_of;                // camera module → its server
+  std::map<std::string, http::PreviewSecurity> preview_security;         // by host:port
   bool need_mqtt = false;
   std::string broker_uri;
   std::unique_ptr<LocalBroker> broker;  // when modules need MQTT and --broker is not given
@@ -148,6 +151,8 @@ Result<VisionPlan> vision_plan(const ModuleSpec& m, const RuntimeOptions& o) {
     }
   }
   if (auto k = m.env.find("PREDICTION_KEY"); k != m.env.end()) v.prediction_key = k->second;
+  if (auto k = m.env.find("TLS_CERT_FILE"); k != m.env.end()) v.tls_cert_file = under(o.base_dir, k->second);
+  if (auto k = m.env.find("TLS_KEY_FILE"); k != m.env.end()) v.tls_key_file = under(o.base_dir, k->second);
   return v;
 }
 
@@ -417,8 +422,13 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
     const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
     auto& server = r.previews[key];
     if (!server) {
-      server = std::make_unique<http::PreviewServer>(r.metrics);
+      server = std::make_unique<http::PreviewServer>(r.metrics, capture::preview_security(c));
       if (r.evidence) server->set_catalog(r.evidence->index());
+      r.preview_security[key] = capture::preview_security(c);
+    } else if (r.preview_security[key] != capture::preview_security(c)) {
+      return make_error(ErrorCode::InvalidArgument, "module " + name + ": it shares the preview " + key +
+                                                        " with another camera but not its PREVIEW_USERS, PREVIEW_TOKEN or "
+                                                        "TLS files; give both the same, or this one its own PREVIEW_PORT");
     }
     r.preview_of[name] = server.get();
   }
@@ -451,9 +461,12 @@ Status Runtime::start() {
   for (auto& [key, server] : r.previews) {
     const auto colon = key.rfind(':');
     if (auto s = server->listen(key.substr(0, colon), std::stoi(key.substr(colon + 1))); !s)
-      return make_error(s.error().code, "preview " + key + ": " + s.error().message + "; set PREVIEW_PORT in the camera's env (vigil run --set CAMERA.PREVIEW_PORT=5013)");
+      return make_error(s.error().code, "preview " + key + ": " + s.error().message +
+                                            (s.error().code == ErrorCode::Unavailable
+                                                 ? "; set PREVIEW_PORT in the camera's env (vigil run --set CAMERA.PREVIEW_PORT=5013)" : ""));
     server->start();
-    LOG_INFO("agent", "preview on http://" << key.substr(0, colon) << ":" << server->port() << "/");
+    LOG_INFO("agent", "preview on " << (server->tls() ? "https" : "http") << "://" << key.substr(0, colon) << ":"
+                                    << server->port() << "/ (alerts: /alerts); who may see it: " << server->access());
   }
   r.supervisor->start_all();
   return ok_status();

@@ -22,8 +22,13 @@ std::string HttpRequest::param(const std::string& name) const {
 }
 
 struct HttpServer::Impl {
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> owned;
+  httplib::Server& server;
   ErrorRenderer render_error;
+  Gate gate;
+  bool tls = false;
+  std::string tls_error;
+  explicit Impl(std::unique_ptr<httplib::Server> s) : owned(std::move(s)), server(*owned) {}
 };
 
 namespace {
@@ -82,7 +87,7 @@ bool read_body(const httplib::Request& req, const httplib::ContentReader& reader
 }
 
 void apply(const HttpResponse& in, httplib::Response& out) {
-  out.status = in.status;
+  out.status = in.status == 200 ? -1 : in.status;  // unset: the library answers 200, or 206 to a Range request
   for (const auto& [k, v] : in.headers) out.set_header(k, v);
   if (in.stream) {
     out.set_content_provider(in.content_type.c_str(), [stream = in.stream](std::size_t, httplib::DataSink& sink) {
@@ -99,7 +104,27 @@ void apply(const HttpResponse& in, httplib::Response& out) {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+namespace {
+
+std::unique_ptr<httplib::Server> make_server(const ServerOptions& o, std::string& error) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) return std::make_unique<httplib::Server>();
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty())
+    error = "TLS needs both a certificate and a key file (TLS_CERT_FILE and TLS_KEY_FILE)";
+  auto s = std::make_unique<httplib::SSLServer>(o.tls_cert_file.c_str(), o.tls_key_file.c_str());
+  if (error.empty() && !s->is_valid())
+    error = "cannot load the TLS certificate '" + o.tls_cert_file + "' and key '" + o.tls_key_file +
+            "' (PEM files, readable by this user, the key matching the certificate)";
+  return s;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerOptions options) {
+  std::string tls_error;
+  auto made = make_server(options, tls_error);
+  impl_ = std::make_unique<Impl>(std::move(made));
+  impl_->tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  impl_->tls_error = tls_error;
   auto& s = impl_->server;
   s.set_payload_max_length(options.max_body_bytes);
   s.set_read_timeout(options.read_timeout_s, 0);
@@ -135,8 +160,13 @@ HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) 
 
 HttpServer::~HttpServer() { stop(); }
 
-void HttpServer::route(const std::string& method, const std::string& pattern, Handler handler) {
+void HttpServer::route(const std::string& method, const std::string& pattern, Handler plain_handler) {
   auto& s = impl_->server;
+  Handler handler = [this, h = std::move(plain_handler)](const HttpRequest& req) {
+    if (impl_->gate)
+      if (auto answer = impl_->gate(req)) return *answer;
+    return h(req);
+  };
   if (method == "POST") {
     s.Post(pattern, [h = std::move(handler)](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       HttpRequest r = convert(req);
@@ -156,8 +186,11 @@ void HttpServer::route(const std::string& method, const std::string& pattern, Ha
 }
 
 void HttpServer::set_error_renderer(ErrorRenderer renderer) { impl_->render_error = std::move(renderer); }
+void HttpServer::set_gate(Gate gate) { impl_->gate = std::move(gate); }
+bool HttpServer::tls() const { return impl_->tls; }
 
 Status HttpServer::listen(const std::string& host, int port) {
+  if (!impl_->tls_error.empty()) return make_error(ErrorCode::InvalidArgument, impl_->tls_error);
   auto& s = impl_->server;
   if (port == 0) {
     port_ = s.bind_to_any_port(host);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -57,7 +58,12 @@ struct ServerOptions {
   int threads = 32;
   int read_timeout_s = 10;
   int write_timeout_s = 10;
+  // HTTPS: a PEM certificate (chain) and its key; both empty: plain HTTP.
+  std::string tls_cert_file, tls_key_file;
 };
+
+// Runs before every handler: nullopt lets the request through, a response answers it instead (access control).
+using Gate = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 class HttpServer {
  public:
@@ -69,6 +75,8 @@ class HttpServer {
   // `pattern` is an ECMAScript regex matched against the whole path; groups land in HttpRequest::matches.
   void route(const std::string& method, const std::string& pattern, Handler handler);
   void set_error_renderer(ErrorRenderer renderer);
+  void set_gate(Gate gate);  // before listen()
+  bool tls() const;
 
   Status listen(const std::string& host, int port);
   int port() const { return port_; }

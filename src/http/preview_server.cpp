@@ -20,7 +20,10 @@ const char kBoundary[] = "vigilframe";
 
 }  // namespace
 
-PreviewServer::PreviewServer(Metrics& metrics) : metrics_(metrics), server_(ServerOptions{1u << 16, 24, 10, 10}) {
+PreviewServer::PreviewServer(Metrics& metrics, PreviewSecurity security)
+    : metrics_(metrics),
+      security_(std::move(security)),
+      server_(ServerOptions{1u << 16, 24, 10, 10, security_.tls_cert_file, security_.tls_key_file}) {
   server_.route("GET", "/", [](const HttpRequest&) {
     for (const auto& f : embedded_files())
       if (f.name == "index.html") return HttpResponse{200, content_type_for(f.name), std::string(f.bytes), {}, {}};
@@ -72,7 +75,15 @@ std::vector<std::shared_ptr<CameraView>> PreviewServer::cameras() const {
   return cameras_;
 }
 
-Status PreviewServer::listen(const std::string& host, int port) { return server_.listen(host, port); }
+Status PreviewServer::listen(const std::string& host, int port) {
+  auto access = AccessControl::make({security_.users, security_.token, host, server_.tls()});
+  if (!access) return access.error();
+  access_ = std::move(*access);
+  access_->install(server_);
+  return server_.listen(host, port);
+}
+
+std::string PreviewServer::access() const { return access_ ? access_->describe() : ""; }
 
 void PreviewServer::start() { server_.start(); }
 

@@ -20,19 +20,28 @@
 
 #include "http/camera_view.h"
 #include "core/metrics.h"
+#include "http/access.h"
 #include "http/alert_catalog.h"
 #include "http/http_server.h"
 
 namespace vigil::http {
 
+// Who may see it (access.h) and HTTPS: the camera settings PREVIEW_USERS, PREVIEW_TOKEN, TLS_CERT_FILE, TLS_KEY_FILE.
+struct PreviewSecurity {
+  std::string users, token, tls_cert_file, tls_key_file;
+  bool operator==(const PreviewSecurity&) const = default;
+};
+
 class PreviewServer {
  public:
-  explicit PreviewServer(Metrics& metrics);
+  explicit PreviewServer(Metrics& metrics, PreviewSecurity security = {});
   ~PreviewServer();
 
   void add_camera(std::shared_ptr<CameraView> view);  // thread-safe
   void set_catalog(std::shared_ptr<AlertCatalog> catalog);  // thread-safe
-  Status listen(const std::string& host, int port);
+  Status listen(const std::string& host, int port);  // errors: the port, the TLS files, PREVIEW_USERS
+  bool tls() const { return server_.tls(); }
+  std::string access() const;  // who may see it, for the start-up log
   int port() const { return server_.port(); }
   void start();
   void stop();  // ends open MJPEG streams, then the server
@@ -45,7 +54,9 @@ class PreviewServer {
   HttpResponse status(const HttpRequest& req) const;
 
   Metrics& metrics_;
+  PreviewSecurity security_;
   HttpServer server_;
+  std::unique_ptr<AccessControl> access_;
   mutable std::mutex mutex_;  // guards cameras_, catalog_
   std::vector<std::shared_ptr<CameraView>> cameras_;
   std::shared_ptr<AlertCatalog> catalog_;

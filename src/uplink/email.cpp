@@ -13,6 +13,8 @@
 namespace vigil::uplink {
 namespace {
 
+constexpr std::size_t kMaxClipBytes = 10u << 20;  // a larger clip is named in the mail, not attached (mail servers refuse big mails)
+
 std::string wrap76(const std::string& b64) {
   std::string out;
   for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
@@ -42,7 +44,8 @@ std::string compose_email(const Message& m, const std::string& from, const std::
   std::string text;
   if (body.is_object() && body.contains("tag") && body["tag"].is_string()) {
     const std::string camera = body.value("camera", m.properties.count("camera") ? m.properties.at("camera") : "");
-    subject = "vigil alert: " + body["tag"].get<std::string>() + (camera.empty() ? "" : " on " + camera);
+    const bool clip = body.value("event", "") == "clip";
+    subject = std::string(clip ? "vigil clip: " : "vigil alert: ") + body["tag"].get<std::string>() + (camera.empty() ? "" : " on " + camera);
     for (const auto& [k, v] : body.items()) text += k + ": " + (v.is_string() ? v.get<std::string>() : json_text(v)) + "\r\n";
     text += "\r\n";
   }
@@ -52,20 +55,30 @@ std::string compose_email(const Message& m, const std::string& from, const std::
   std::string out = "From: " + from + "\r\nTo: " + to_line + "\r\nSubject: " + subject + "\r\nDate: " +
                     (m.system.creation_time_utc.empty() ? std::string("") : m.system.creation_time_utc) +
                     "\r\nMessage-ID: <" + m.system.message_id + "@vigil>\r\nMIME-Version: 1.0\r\n";
-  std::string snapshot;
-  if (auto it = m.properties.find("snapshot"); it != m.properties.end()) {
-    if (auto bytes = read_file(it->second)) snapshot = *bytes;
+  // Attachments: the alert's snapshot; a clip (a "clip" follow-up, deploy/evidence.h) under kMaxClipBytes.
+  struct Attachment {
+    const char* type;
+    const char* name;
+    std::string bytes;
+  };
+  std::vector<Attachment> files;
+  if (auto it = m.properties.find("snapshot"); it != m.properties.end())
+    if (auto bytes = read_file(it->second)) files.push_back({"image/jpeg", "snapshot.jpg", std::move(*bytes)});
+  if (body.is_object() && body.value("event", "") == "clip" && body.contains("clip") && body["clip"].is_string()) {
+    if (auto bytes = read_file(body["clip"].get<std::string>(), kMaxClipBytes)) files.push_back({"video/mp4", "clip.mp4", std::move(*bytes)});
+    else text = "(the clip is larger than " + std::to_string(kMaxClipBytes >> 20) + " MB: see it on the review page)\r\n" + text;
   }
   // Text lines: CRLF line ends; a leading '.' would end the SMTP DATA section, so it is doubled by curl itself.
   std::string crlf_text = std::regex_replace(text, std::regex("\r?\n"), "\r\n");
-  if (snapshot.empty()) {
+  if (files.empty()) {
     out += "Content-Type: text/plain; charset=utf-8\r\n\r\n" + crlf_text + "\r\n";
     return out;
   }
   out += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
   out += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + crlf_text + "\r\n";
-  out += "--" + boundary + "\r\nContent-Type: image/jpeg\r\nContent-Transfer-Encoding: base64\r\n"
-         "Content-Disposition: attachment; filename=\"snapshot.jpg\"\r\n\r\n" + wrap76(base64_encode(snapshot));
+  for (const auto& f : files)
+    out += "--" + boundary + "\r\nContent-Type: " + f.type + "\r\nContent-Transfer-Encoding: base64\r\n"
+           "Content-Disposition: attachment; filename=\"" + f.name + "\"\r\n\r\n" + wrap76(base64_encode(f.bytes));
   out += "--" + boundary + "--\r\n";
   return out;
 }

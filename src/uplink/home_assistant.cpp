@@ -72,6 +72,7 @@ std::vector<HaPublication> HomeAssistant::on_message(const Message& m) {
   const auto body = nlohmann::json::parse(m.body, nullptr, false);
   if (!body.is_object() || !body.contains("camera") || !body["camera"].is_string()) return {};
   if (body.contains("state") && body.contains("previous")) return health(body);
+  if (text(body, "event") == "clip") return {};  // a follow-up of an alert already counted (deploy/evidence.h)
   if (body.contains("tag") && body["tag"].is_string()) return alert(body, m);
   return {};
 }
