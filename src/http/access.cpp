@@ -53,7 +53,7 @@ struct ParsedHash {
 };
 
 std::optional<ParsedHash> parse_hash(const std::string& encoded) {
-  const auto parts = split(encoded, '$');
+  const auto parts = split(encoded, '.');
   if (parts.size() != 4 || parts[0] != "pbkdf2-sha256") return std::nullopt;
   ParsedHash p;
   const auto [end, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), p.iterations);
@@ -106,7 +106,7 @@ bool is_loopback_host(const std::string& host) { return host == "localhost" || i
 std::string hash_password(const std::string& password, int iterations) {
   const std::string salt = random_bytes(16);
   const auto hash = pbkdf2(password, salt, iterations, 32);
-  return "pbkdf2-sha256$" + std::to_string(iterations) + "$" + base64_encode(salt) + "$" + base64_encode(hash.value_or(""));
+  return "pbkdf2-sha256." + std::to_string(iterations) + "." + base64_encode(salt) + "." + base64_encode(hash.value_or(""));
 }
 
 bool verify_password(const std::string& password, const std::string& encoded) {
@@ -127,7 +127,7 @@ Result<std::unique_ptr<AccessControl>> AccessControl::make(const AccessSettings&
     const std::string name = e.substr(0, colon), hash = e.substr(colon + 1);
     if (!parse_hash(hash))
       return make_error(ErrorCode::InvalidArgument, "PREVIEW_USERS: the hash of user '" + name +
-                                                        "' is not one `vigil passwd` makes (pbkdf2-sha256$ITERATIONS$SALT$HASH)");
+                                                        "' is not one `vigil passwd` makes (pbkdf2-sha256.ITERATIONS.SALT.HASH)");
     a->users_[name] = hash;
   }
   if (!s.token.empty() && s.token.size() < 16)

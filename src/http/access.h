@@ -22,7 +22,7 @@
 
 namespace vigil::http {
 
-// "pbkdf2-sha256$<iterations>$<salt, base64>$<hash, base64>" of `password` with a fresh random salt.
+// "pbkdf2-sha256.<iterations>.<salt, base64>.<hash, base64>" (no '$': manifests read $NAME as a variable) of `password` with a fresh random salt.
 std::string hash_password(const std::string& password, int iterations = 210000);
 // Whether `password` matches `encoded` (hash_password's form); false for a malformed hash. Constant-time compare.
 bool verify_password(const std::string& password, const std::string& encoded);
