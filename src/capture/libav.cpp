@@ -498,12 +498,17 @@ Status write_packets(Output& out, const std::string& path, const MediaFormat& fo
   if (h < 0) return make_error(ErrorCode::Unsupported, "cannot start an MP4 of " + describe_format(format) + ": " + av_error(h));
   const std::int64_t base = packets.front()->dts;
   AVPacket* pkt = av_packet_alloc();
-  for (const auto& p : packets) {
+  std::int64_t last_duration = 0;
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    const auto& p = packets[i];
     if (av_new_packet(pkt, static_cast<int>(p->data.size())) < 0) break;
     std::memcpy(pkt->data, p->data.data(), p->data.size());
     pkt->pts = p->pts - base;
     pkt->dts = p->dts - base;
-    pkt->duration = p->duration;
+    // A packet without a duration (an encoder's) lasts until the next one; the last as long as the one before,
+    // or a demuxer would drop the last frame.
+    pkt->duration = p->duration > 0 ? p->duration : i + 1 < packets.size() ? packets[i + 1]->dts - p->dts : last_duration;
+    last_duration = pkt->duration;
     pkt->flags = p->key ? AV_PKT_FLAG_KEY : 0;
     pkt->stream_index = 0;
     av_packet_rescale_ts(pkt, format.time_base, st->time_base);
