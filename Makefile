@@ -30,12 +30,13 @@ test-asan:
 	@$(MAKE) --no-print-directory test PRESET=asan
 
 bench: build
-	cmake --build --preset $(PRESET) --target vigil_floor_bench vigil_camera_bench vigil_hub_bench vigil_tracker_bench -j$(JOBS)
+	cmake --build --preset $(PRESET) --target vigil_floor_bench vigil_camera_bench vigil_hub_bench vigil_tracker_bench vigil_capture_bench -j$(JOBS)
 	bench/serve_bench.py
 	bench/camera_bench.py
 	bench/hub_mqtt_bench.py
 	bench/run_bench.py
 	bench/objects_bench.py
+	bench/capture_bench.py
 	bench/webhook_inflight.py
 	bench/chaos.py
 

@@ -563,6 +563,8 @@ Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std:
     if (old.preview_port != settings->preview_port || old.preview_host != settings->preview_host)
       LOG_WARN("agent", "[" << m.name << "] its preview stays on " << old.preview_host << ":" << old.preview_port
                             << " until vigil run starts again");
+    if (capture::preview_security(old) != capture::preview_security(*settings))
+      LOG_WARN("agent", "[" << m.name << "] its preview keeps its users, token and TLS files until vigil run starts again");
     cameras[m.name] = *settings;
   } else if (m.kind == ModuleKind::Vision) {
     auto v = vision_plan(m, options);
