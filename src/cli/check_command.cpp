@@ -13,6 +13,8 @@
 #include "capture/frame_inference.h"
 #include "capture/frame_source.h"
 #include "cli/commands.h"
+#include "http/access.h"
+#include "http/http_server.h"
 #include "core/net.h"
 #include "deploy/load.h"
 #include "deploy/runtime.h"
@@ -174,6 +176,20 @@ int run_check(const CheckOptions& o) {
         if (capture::is_http_endpoint(c->endpoint))
           if (auto h = endpoint_host(c->endpoint); h && !tcp_connects(h->host, h->port))
             r.warn(what + " endpoint " + c->endpoint, "does not answer now; the camera counts failures and retries");
+        if (c->show_video) {  // who may see the preview (PREVIEW_USERS, PREVIEW_TOKEN) and its TLS files
+          const std::string what_access = "preview access for " + m.name;
+          if (auto access = http::AccessControl::make({c->preview_users, c->preview_token, c->preview_host, !c->tls_cert_file.empty()}); !access)
+            r.error(what_access, access.error().message);
+          else r.ok(what_access + ": " + (*access)->describe());
+          if (!c->tls_cert_file.empty() || !c->tls_key_file.empty()) {
+            http::ServerOptions so;
+            so.tls_cert_file = c->tls_cert_file;
+            so.tls_key_file = c->tls_key_file;
+            http::HttpServer probe(so);
+            if (auto s = probe.listen("127.0.0.1", 0); !s) r.error("preview TLS for " + m.name, s.error().message);
+            else r.ok("preview TLS for " + m.name);
+          }
+        }
         if (c->show_video && !can_listen(c->preview_host, c->preview_port)) {
           const std::string what_port = "preview port " + std::to_string(c->preview_port) + " for " + m.name;
           if (preview_shows(c->preview_host, c->preview_port, c->camera_id))

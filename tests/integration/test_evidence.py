@@ -9,7 +9,8 @@ cameras and the security-camera rules:
 - a "clip" follow-up message names each clip; the alert index has it;
 - the preview and review page (PREVIEW_USERS, on loopback) answer 401 to every page and API without a login, and a
   bearer token opens the APIs; headless Chromium logs in, lists the alerts, filters by camera, opens one whose
-  <video> loads its clip through HTTP range requests (206), marks it reviewed; screenshots go to docs/images/."""
+  <video> loads its clip through HTTP range requests (206), marks it reviewed, and shows it on a phone-sized screen;
+  screenshots go to docs/images/."""
 import argparse, json, os, shutil, subprocess, sys, tempfile, urllib.parse
 import cv2
 import numpy as np
@@ -173,6 +174,15 @@ def test_browser(base):
         browser.evaluate("document.getElementById('reviewed').click()")
         reviewed = lambda: json.loads(request(base + "/api/alerts/" + shown, headers={"Authorization": "Bearer " + TOKEN})[2]).get("reviewed")
         c.expect(wait_for(reviewed, 10), "Chromium: mark reviewed reaches the index")
+        # On a phone: one column, nothing wider than the screen.
+        browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=1, mobile=True)
+        browser.open(base + "/alerts?id=" + shown)
+        c.expect(wait_for(lambda: items() > 0 and browser.evaluate("!document.getElementById('detail').hidden"), 20),
+                 "Chromium, phone size: the list and the alert are shown")
+        wide = browser.evaluate("document.documentElement.scrollWidth")
+        c.expect(wide is not None and wide <= 390, "Chromium, phone size: nothing wider than the screen: %s px" % wide)
+        browser.screenshot(os.path.join(shots, "review-phone.png"))
+        browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
         browser.open(base + "/")
         recent = lambda: browser.evaluate("document.querySelectorAll('.recent li img').length") or 0
         c.expect(wait_for(lambda: recent() > 0, 20), "Chromium: the live page shows the latest alerts with thumbnails")
