@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The e-mail uplink against a real SMTP server (aiosmtpd) on loopback: the server is down when the alert is
 accepted, the alert waits in the outbox, and when the server starts the e-mail arrives — with login, the alert's
-subject, its fields, and the snapshot attached as image/jpeg."""
+subject, its fields, and the snapshot attached as image/jpeg. Then two clip follow-ups (deploy/evidence.h): a small
+clip (made by ffmpeg) arrives attached as video/mp4, byte for byte; one over 10 MB is named, not attached."""
 import argparse, email, json, os, shutil, signal, socket, subprocess, sys, tempfile, time
 import cv2, numpy as np
 import paho.mqtt.client as mqtt
@@ -57,6 +58,27 @@ if files:
     if jpeg is not None:
         att = cv2.imdecode(np.frombuffer(jpeg.get_payload(decode=True), np.uint8), cv2.IMREAD_COLOR)
         c.expect(att is not None and att.shape == (120, 160, 3), "the attachment is the snapshot")
+
+# Clip follow-ups: a small real clip is attached; one over the limit is only named.
+small, big = os.path.join(tmp, "small.mp4"), os.path.join(tmp, "big.mp4")
+subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10", "-t", "2",
+                "-c:v", "libx264", "-pix_fmt", "yuv420p", small], check=True)
+with open(big, "wb") as f:
+    f.write(os.urandom(11 << 20))
+for path in (small, big):
+    clip = {"tag": "Apple", "camera": "kitchen", "event": "clip", "alertId": "a1", "clip": path, "clipSeconds": 2.0}
+    pub.publish("devices/edge01/modules/alert-module/messages/events/%24.on=output1&%24.ct=application%2Fjson&%24.ce=utf-8"
+                "&camera=kitchen&event=clip", json.dumps(clip), qos=1).wait_for_publish()
+c.expect(wait_for(lambda: len(os.listdir(mail)) == 3, 30), "both clip mails arrive: %s" % os.listdir(mail))
+mails = [email.message_from_bytes(open(os.path.join(mail, f), "rb").read()) for f in sorted(os.listdir(mail))]
+by_subject = [m for m in mails if m["Subject"] == "vigil clip: Apple on kitchen"]
+c.expect(len(by_subject) == 2, "two mails with the clip subject: %s" % [m["Subject"] for m in mails])
+videos = [[p.get_payload(decode=True) for p in m.walk() if p.get_content_type() == "video/mp4"] for m in by_subject]
+c.expect(sorted(len(v) for v in videos) == [0, 1], "one clip attached, the big one not: %s" % [len(v) for v in videos])
+c.expect(any(v and v[0] == open(small, "rb").read() for v in videos), "the attachment is the clip, byte for byte")
+named = [m for m, v in zip(by_subject, videos) if not v]
+c.expect(named and "larger than 10 MB" in named[0].get_payload(decode=True).decode() if named and not named[0].is_multipart()
+         else False, "the big clip is named in the text instead")
 hub.send_signal(signal.SIGTERM)
 c.expect(hub.wait(timeout=30) == 0, "exit 0")
 c.expect("secret" not in hub_out.text(), "the SMTP password is never printed")
