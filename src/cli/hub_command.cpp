@@ -80,6 +80,8 @@ int run_hub(HubCliOptions o) {
     std::cerr << "vigil hub: " << routes.error().message << "\n";
     return 2;
   }
+  for (const auto& r : *routes)
+    for (const auto& w : r.warnings) LOG_WARN("hub", "route " << r.name << ": " << w);
   auto broker = hub::parse_mqtt_uri(o.broker);
   if (!broker) {
     std::cerr << "vigil hub: --broker: " << broker.error().message << "\n";

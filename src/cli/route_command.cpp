@@ -36,6 +36,7 @@ int parse_command(const std::string& text) {
     show_error("bad route", text, e);
     return 1;
   }
+  for (const auto& w : r->warnings) std::cerr << "vigil route: warning: " << w << "\n";
   std::cout << hub::route_to_json(*r) << "\n";
   return 0;
 }
@@ -70,6 +71,7 @@ int eval_command(const std::string& text, const std::string& message_file) {
       show_error("bad route", text, e);
       return 3;
     }
+    for (const auto& w : r->warnings) std::cerr << "vigil route: warning: " << w << "\n";
     const std::string src = hub::message_source(*message);
     if (!hub::source_matches(r->source, src)) {
       std::cerr << "vigil route: the message's source " << src << " is not under the route's source "
@@ -84,6 +86,7 @@ int eval_command(const std::string& text, const std::string& message_file) {
       show_error("bad condition", text, e);
       return 3;
     }
+    for (const auto& w : c->warnings()) std::cerr << "vigil route: warning: " << w << "\n";
     v = c->evaluate(*message);
   }
   std::cout << (v.kind == hub::Value::Kind::Bool ? (v.b ? "true" : "false") : v.kind == hub::Value::Kind::Undefined ? "undefined" : v.to_text())

@@ -42,7 +42,24 @@ const SysField kSysFields[] = {
     {"inputName", &SystemProperties::input_name},
 };
 
+const OtherSystemProperty* other_property(const std::string& name) {
+  for (const auto& o : other_system_properties())
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
 }  // namespace
+
+const std::vector<OtherSystemProperty>& other_system_properties() {
+  static const std::vector<OtherSystemProperty> list = {
+      {"userId", "uid"},         {"to", "to"},
+      {"messageSchema", "schema"}, {"interfaceId", "ifid"},
+      {"componentName", "sub"},  {"expiryTimeUtc", "exp"},
+      {"enqueuedTime", ""},      {"connectionDeviceGenerationId", ""},
+      {"connectionAuthMethod", ""},
+  };
+  return list;
+}
 
 std::string new_uuid() {
   static std::mutex mutex;
@@ -92,6 +109,7 @@ nlohmann::json message_to_json(const Message& m) {
   nlohmann::json sys = nlohmann::json::object();
   for (const auto& f : kSysFields)
     if (!(m.system.*f.field).empty()) sys[f.name] = m.system.*f.field;
+  for (const auto& [k, v] : m.system.other) sys[k] = v;
   j["systemProperties"] = std::move(sys);
   return j;
 }
@@ -123,9 +141,15 @@ Result<Message> message_from_json(const nlohmann::json& j) {
         const SysField* field = nullptr;
         for (const auto& f : kSysFields)
           if (k == f.name) field = &f;
-        if (!field) return make_error(ErrorCode::InvalidArgument, "unknown system property '" + k + "'");
+        if (!field && !other_property(k)) {
+          std::string names;
+          for (const auto& f : kSysFields) names += std::string(names.empty() ? "" : ", ") + f.name;
+          for (const auto& o : other_system_properties()) names += std::string(", ") + o.name;
+          return make_error(ErrorCode::InvalidArgument, "unknown system property '" + k + "' (IoT Hub's are " + names + ")");
+        }
         if (!v.is_string()) return make_error(ErrorCode::InvalidArgument, "system property '" + k + "' must be a string");
-        m.system.*(field->field) = v.get<std::string>();
+        if (field) m.system.*(field->field) = v.get<std::string>();
+        else m.system.other[k] = v.get<std::string>();
       }
     } else {
       return make_error(ErrorCode::InvalidArgument,

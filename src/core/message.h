@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -29,7 +30,18 @@ struct SystemProperties {
   std::string connection_module_id;
   std::string output_name;
   std::string input_name;  // set on delivery to a module input
+  // IoT Hub's other system properties, by their route names (other_system_property_names()): userId, to,
+  // messageSchema, interfaceId, componentName, expiryTimeUtc, enqueuedTime, connectionDeviceGenerationId,
+  // connectionAuthMethod. Carried as they came; routes can test them.
+  std::map<std::string, std::string> other;
 };
+
+// The names `other` may hold, and their MQTT property bag keys ("" for those only IoT Hub sets).
+struct OtherSystemProperty {
+  const char* name;
+  const char* wire;
+};
+const std::vector<OtherSystemProperty>& other_system_properties();
 
 struct Message {
   std::string body;

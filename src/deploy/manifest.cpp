@@ -402,6 +402,8 @@ Result<Deployment> parse_deployment(const json& doc, const Variables& vars, cons
   // Routes that name module inputs must name modules of this deployment.
   if (auto routes = hub::parse_routes(d.routes); routes) {
     for (const auto& r : *routes)
+      for (const auto& w : r.warnings) d.warnings.push_back("route " + r.name + ": " + w);
+    for (const auto& r : *routes)
       if (r.sink.kind == hub::Sink::Kind::ModuleInput && !d.find(r.sink.module))
         d.warnings.push_back("route " + r.name + ": sends to module '" + r.sink.module +
                              "', which is not in this deployment; its messages wait in the outbox");

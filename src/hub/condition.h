@@ -8,8 +8,10 @@
 //
 // Evaluation is three-valued: a missing property, a body that cannot be queried, a value of the wrong type at run
 // time, or arithmetic on undefined all give `undefined`, and a route matches only when its condition is `true`.
-// Types known when parsing are checked then: `score > 0.5` (a string property against a number) is rejected
-// with the advice to write `as_number(score) > 0.5`, as edgeHub rejects it.
+// Types known when parsing are checked then: `score > 0.5` (a string property against a number) is accepted, as
+// edgeHub accepts the route, with a warning that advises `as_number(score) > 0.5`; at run time it is undefined.
+// `null` in boolean logic follows edgeHub: `null AND x` and `NOT null` are null, `null OR null` is null, and `null OR
+// x` is x's truth or undefined. A condition nests at most 100 levels deep.
 #pragma once
 
 #include <memory>
@@ -63,7 +65,7 @@ struct SyntaxError {
   std::string found, expected, message;  // message: a sentence for people
 };
 
-struct Expr;  // the parsed tree (condition.cpp)
+struct Expr;  // the parsed tree (condition_syntax.h)
 
 class Condition {
  public:
@@ -78,10 +80,14 @@ class Condition {
   std::string text() const { return text_; }
   // The tree as JSON text, for `vigil route parse`.
   std::string describe() const;
+  // What parses but cannot be what the author meant (a string property compared with a number): each with its
+  // column and advice. edgeHub takes such a route; so does vigil, and says so.
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   std::shared_ptr<const Expr> root_;
   std::string text_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace vigil::hub

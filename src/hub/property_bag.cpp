@@ -49,6 +49,8 @@ std::string encode_property_bag(const Message& m, bool with_output, bool with_co
     if (!s.connection_device_id.empty()) add(bag, "%24.cdid", s.connection_device_id);
     if (!s.connection_module_id.empty()) add(bag, "%24.cmid", s.connection_module_id);
   }
+  for (const auto& o : other_system_properties())
+    if (auto it = s.other.find(o.name); it != s.other.end() && *o.wire) add(bag, std::string("%24.") + o.wire, it->second);
   for (const auto& [k, v] : m.properties) add(bag, url_encode(k), v);
   return bag;
 }
@@ -75,6 +77,11 @@ void decode_property_bag(std::string_view bag, Message& m) {
       for (const auto& k : kSysKeys)
         if (name == k.wire) {
           m.system.*k.field = value;
+          known = true;
+        }
+      for (const auto& o : other_system_properties())
+        if (*o.wire && name == o.wire) {
+          m.system.other[o.name] = value;
           known = true;
         }
       if (known) continue;

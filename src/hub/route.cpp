@@ -72,18 +72,16 @@ class RouteScanner {
     std::size_t j = i_;
     while (j < s_.size() && !std::isspace(static_cast<unsigned char>(s_[j]))) ++j;
     std::string src = s_.substr(i_, j - i_);
-    // Each segment: '*' or a name of letters, digits, '-', '_', '.', ':'.
+    // Each segment: '*' or a name (edgeHub's ID: any characters but ( ) < > @ , ; : \ " / [ ] ? = { } and spaces,
+    // '*' included, so /messages/modules/m1* is m1's messages). Empty segments ("//") are refused.
     std::size_t k = 0;
     while (k < src.size()) {
       if (src[k] != '/') return fail("a source path");
       std::size_t e = k + 1;
       while (e < src.size() && src[e] != '/') ++e;
       const std::string seg = src.substr(k + 1, e - k - 1);
-      const bool ok = seg == "*" || (!seg.empty() && std::all_of(seg.begin(), seg.end(), [](char c) {
-                                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-                                              c == '.' || c == ':' || c == '$';
-                                     }));
-      if (!ok) {
+      static const std::string kNotInId = "()<>@,;:\\\"[]?={}";
+      if (seg.empty() || seg.find_first_of(kNotInId) != std::string::npos) {
         i_ += k + 1;
         return fail("a path segment: '*' or a name");
       }
@@ -136,21 +134,18 @@ class RouteScanner {
     skip();
     if (i_ >= s_.size() || s_[i_] != ')') return fail("')'");
     ++i_;
-    std::string trimmed = value;
-    while (!trimmed.empty() && trimmed.front() == '/') trimmed.erase(0, 1);
-    while (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
-    std::vector<std::string> parts;
-    std::size_t p = 0;
-    while (p <= trimmed.size()) {
-      const auto e = trimmed.find('/', p);
-      parts.push_back(trimmed.substr(p, e == std::string::npos ? std::string::npos : e - p));
-      if (e == std::string::npos) break;
-      p = e + 1;
-    }
-    if (parts.size() != 4 || !iequals(parts[0], "modules") || !iequals(parts[2], "inputs") || parts[1].empty() || parts[3].empty()) {
+    // As edgeHub reads it: spaces trimmed, one leading and one trailing '/' dropped, then exactly four segments.
+    std::string trimmed = trim(value);
+    if (!trimmed.empty() && trimmed.front() == '/') trimmed.erase(0, 1);
+    if (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
+    const std::vector<std::string> parts = split(trimmed, '/');
+    if (parts.size() != 4 || parts[1].empty() || parts[3].empty()) {
       i_ = start;
       return fail("an endpoint of the form \"/modules/{module}/inputs/{input}\"");
     }
+    if (!iequals(parts[0], "modules") || !iequals(parts[2], "inputs"))
+      warnings_.push_back("BrokeredEndpoint(\"" + value + "\"): edgeHub reads it as module '" + parts[1] + "', input '" +
+                          parts[3] + "'; write \"/modules/" + parts[1] + "/inputs/" + parts[3] + "\"");
     sink.kind = Sink::Kind::ModuleInput;
     sink.module = parts[1];
     sink.input = parts[3];
@@ -170,6 +165,8 @@ class RouteScanner {
     }
     return false;
   }
+
+  std::vector<std::string> warnings_;  // what edgeHub accepts but cannot be what was meant
 
  private:
   const std::string& s_;
@@ -207,6 +204,8 @@ Result<Route> parse_route(const std::string& name, const std::string& text, Synt
   if (!sink) return sink.error();
   r.sink = std::move(*sink);
   if (!s.at_end()) return s.fail("the end of the route");
+  if (r.condition) r.warnings = r.condition->warnings();
+  r.warnings.insert(r.warnings.end(), s.warnings_.begin(), s.warnings_.end());
   return r;
 }
 

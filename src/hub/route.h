@@ -41,6 +41,7 @@ struct Route {
   Sink sink;
   int priority = kDefaultPriority;
   std::uint32_t ttl_s = 0;  // 0: the store-and-forward default
+  std::vector<std::string> warnings;  // accepted, as edgeHub accepts it, but likely not what was meant (with advice)
 };
 
 Result<Route> parse_route(const std::string& name, const std::string& text, SyntaxError* error = nullptr);

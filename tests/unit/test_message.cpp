@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/message.h"
+#include "hub/property_bag.h"
 
 using namespace vigil;
 
@@ -65,4 +66,24 @@ TEST(Message, UuidsAreVersion4AndDistinct) {
     seen.insert(id);
   }
   EXPECT_EQ(seen.size(), 1000u);
+}
+
+TEST(Message, IotHubsOtherSystemPropertiesTravelThroughJsonAndPropertyBags) {
+  auto m = message_from_json(nlohmann::json::parse(
+      R"({"body": "x", "systemProperties": {"messageId": "m", "userId": "u", "messageSchema": "s", "to": "/d",
+          "interfaceId": "i", "componentName": "c", "enqueuedTime": "2026-11-30T10:00:00Z"}})"));
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->system.other.at("userId"), "u");
+  EXPECT_EQ(m->system.other.size(), 6u);
+  auto back = message_from_json(message_to_json(*m));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->system.other, m->system.other);
+  // Over MQTT: the keys IoT Hub's SDKs use ($.uid, $.schema, …); enqueuedTime is IoT Hub's own and stays home.
+  Message wire;
+  hub::decode_property_bag(hub::encode_property_bag(*m, true, false), wire);
+  EXPECT_EQ(wire.system.other.at("userId"), "u");
+  EXPECT_EQ(wire.system.other.at("messageSchema"), "s");
+  EXPECT_EQ(wire.system.other.at("componentName"), "c");
+  EXPECT_EQ(wire.system.other.count("enqueuedTime"), 0u);
+  EXPECT_TRUE(wire.properties.empty());
 }

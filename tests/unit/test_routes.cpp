@@ -61,6 +61,13 @@ TEST(Routes, AcceptedForms) {
       {"FROM /twinChangeNotifications INTO $upstream", "/twinChangeNotifications", Sink::Kind::Upstream, "$upstream", false},
       {"FROM /messages/* WHERE (a = 'x' OR b = 'y') AND c <> 'z' INTO $upstream", "/messages", Sink::Kind::Upstream,
        "$upstream", true},
+      // edgeHub's names take '*' inside a segment; the trailing '*' goes (RouteFactory), the rest is a prefix.
+      {"FROM /messages/modules/m1* INTO $upstream", "/messages/modules/m1", Sink::Kind::Upstream, "$upstream", false},
+      {"FROM /messages/modules/m1/outputs/o1* INTO $upstream", "/messages/modules/m1/outputs/o1", Sink::Kind::Upstream,
+       "$upstream", false},
+      {"FROM /messages/modules* INTO $upstream", "/messages/modules", Sink::Kind::Upstream, "$upstream", false},
+      {"FROM /messages/* INTO BrokeredEndpoint(\" /modules/b/inputs/i \")", "/messages", Sink::Kind::ModuleInput,
+       "/modules/b/inputs/i", false},
   };
   for (const auto& c : cases) {
     SyntaxError e;
@@ -88,13 +95,14 @@ TEST(Routes, RejectedWithColumn) {
       {"FROM /messages/* WHERE INTO $upstream", 24, "a value"},
       {"FROM /messages/* WHERE a = 'b INTO $upstream", 28, "closing quote"},
       {"FROM /messages/* WHERE a = 'b' $upstream", 32, "INTO"},
-      {"FROM /messages/* INTO BrokeredEndpoint(\"/modules/b/outputs/i\")", 40, "/modules/{module}/inputs/{input}"},
+      {"FROM /messages/* INTO BrokeredEndpoint(\"//modules/a/inputs/b\")", 40, "/modules/{module}/inputs/{input}"},
+      {"FROM /messages/* INTO BrokeredEndpoint(\"/modules/a/inputs/b//\")", 40, "/modules/{module}/inputs/{input}"},
+      {"FROM /messages/* INTO BrokeredEndpoint(\"/modules//inputs/b\")", 40, "/modules/{module}/inputs/{input}"},
+      {"FROM /messages//modules INTO $upstream", 16, "path segment"},
+      {"FROM /messages/modules/a:b INTO $upstream", 24, "path segment"},
       {"FROM /messages/* INTO BrokeredEndpoint(\"/modules/b\")", 40, "/modules/{module}/inputs/{input}"},
       {"FROM /messages/* INTO Endpoint(\"/modules/b/inputs/i\")", 23, "BrokeredEndpoint"},
       {"FROM /messages/* INTO $upstream extra", 33, "end of the route"},
-      {"FROM /messages/* WHERE score > 0.5 INTO $upstream", 24, "as_number(score)"},
-      {"FROM /messages/* WHERE a = 1 + 'x' INTO $upstream", 32, "cannot take a string"},
-      {"FROM /messages/* WHERE NOT a = 'x' INTO $upstream", 28, "NOT (a = b)"},
       {"FROM /messages/* WHERE frob(a) INTO $upstream", 24, "unknown function 'frob'"},
       {"FROM /messages/* WHERE lower(a, b) = 'x' INTO $upstream", 24, "takes 1 argument"},
       {"FROM /messages/* WHERE (a = 'b' INTO $upstream", 33, "')'"},
@@ -126,6 +134,8 @@ TEST(Routes, SourceMatchingAsTheSpecTableSays) {
       {"/messages/modules/m/outputs/o", true, false, false, false, false, false},
       {"/MESSAGES/Modules/M/outputs/O", true, false, false, false, false, false},
       {"/twinChangeNotifications", false, false, false, false, false, true},
+      {"/messages/modules/m*", true, true, true, false, false, false},
+      {"/messages/modules/m/outputs/o*", true, false, false, false, false, false},
   };
   for (const auto& c : cases) {
     auto r = parse_route("r", std::string("FROM ") + c.route_source + " INTO $upstream");
@@ -264,13 +274,77 @@ TEST(Conditions, BodyNeedsJsonContentTypeAndEncoding) {
   EXPECT_EQ(eval("$body.p = 1", m), "undefined");
 }
 
-TEST(Conditions, TypeErrorsAtParseTime) {
-  const char* bad[] = {"score > 0.5", "NOT camera = 'back'", "camera = 1", "camera + 1 = 2", "NOT camera", "camera AND true",
-                       "1 || 'a' = 'a'", "-camera = 1", "length(3) = 1", "true < false", "abs('x') = 1"};
-  for (const char* c : bad) EXPECT_FALSE(Condition::parse(c).ok()) << c;
+TEST(Conditions, TypeMismatchesAreWarningsAndUndefined) {
+  // edgeHub takes these routes; vigil too, with a warning and its advice, and they are undefined on every message.
+  const Message m = json_message("{}", {{"score", "0.7"}, {"camera", "front"}});
+  const char* mismatched[] = {"score > 0.5", "NOT camera = 'back'", "camera = 1", "camera + 1 = 2", "NOT camera",
+                              "camera AND true", "1 || 'a' = 'a'", "-camera = 1", "length(3) = 1", "true < false",
+                              "abs('x') = 1"};
+  for (const char* c : mismatched) {
+    auto parsed = Condition::parse(c);
+    ASSERT_TRUE(parsed.ok()) << c;
+    EXPECT_FALSE(parsed->warnings().empty()) << c;
+    EXPECT_EQ(eval(c, m), "undefined") << c;
+  }
+  EXPECT_NE(Condition::parse("score > 0.5")->warnings()[0].find("as_number(score)"), std::string::npos);
+  auto r = parse_route("r", "FROM /messages/* WHERE temp >= 200 INTO $upstream");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("column 24"), std::string::npos) << r->warnings[0];
   const char* fine[] = {"$body.x > 0.5", "$body.x = 'a'", "as_number(score) > 0.5", "camera = null",
                         "undefined = 1", "($body.a ?? 0) > 1"};
-  for (const char* c : fine) EXPECT_TRUE(Condition::parse(c).ok()) << c;
+  for (const char* c : fine) EXPECT_TRUE(Condition::parse(c).ok() && Condition::parse(c)->warnings().empty()) << c;
+  // An endpoint edgeHub reads by position: a warning with what it means.
+  auto odd = parse_route("r", "FROM /messages/* INTO BrokeredEndpoint(\"/modules/b/outputs/i\")");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->sink.module, "b");
+  EXPECT_EQ(odd->sink.input, "i");
+  ASSERT_EQ(odd->warnings.size(), 1u);
+  EXPECT_NE(odd->warnings[0].find("/modules/b/inputs/i"), std::string::npos);
+}
+
+// edgeHub's answers (ConditionVisitor and its three-valued Bool): Kleene logic, null typed by what is written,
+// comparisons of null with null, unary minus on any number expression, twin_change_includes on telemetry, and IoT
+// Hub's other system properties.
+TEST(Conditions, AsEdgeHubEvaluatesThem) {
+  Message m = json_message(R"({"a": 1})");
+  m.system.other = {{"userId", "u1"}, {"messageSchema", "s1"}, {"to", "/devices/d"}};
+  struct Case {
+    const char* condition;
+    const char* result;
+  } cases[] = {
+      {"is_null(null AND true)", "true"},   {"is_null(null AND false)", "true"}, {"is_null(NOT null)", "true"},
+      {"is_null(null OR null)", "true"},    {"null OR true", "true"},            {"null OR false", "undefined"},
+      {"false AND undefined", "false"},     {"true AND undefined", "undefined"}, {"true OR undefined", "true"},
+      {"false OR undefined", "undefined"},  {"NOT undefined", "undefined"},      {"NOT (1 = 1)", "false"},
+      {"-(3 + 4) = -7", "true"},            {"-(-2) = 2", "true"},               {"- $body.a = -1", "true"},
+      {"is_defined(3 + undefined)", "false"}, {"null = null", "true"},         {"null <= null", "true"},
+      {"null < null", "false"},             {"null != null", "false"},           {"undefined = undefined", "undefined"},
+      {"twin_change_includes('properties.desired')", "false"},
+      {"{$userId} = 'u1'", "true"},         {"$userId = 'u1'", "true"},          {"$messageSchema = 's1'", "true"},
+      {"$to = '/devices/d'", "true"},       {"is_defined($enqueuedTime)", "false"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(eval(c.condition, m), c.result) << c.condition;
+}
+
+TEST(Conditions, DeepNestingIsRefusedNotAStackOverflow) {
+  const std::string deep = std::string(150, '(') + "a = 'b'" + std::string(150, ')');
+  auto r = Condition::parse(deep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("100 levels"), std::string::npos) << r.error().message;
+  std::string chain = "1";
+  for (int i = 0; i < 5000; ++i) chain += " + 1";
+  EXPECT_FALSE(Condition::parse(chain + " = 5001").ok());
+  EXPECT_FALSE(Condition::parse(std::string(5000, '-') + "1 = 1").ok());
+  std::string nots;
+  for (int i = 0; i < 3000; ++i) nots += "NOT ";
+  EXPECT_FALSE(Condition::parse(nots + "true").ok());
+  std::string calls;
+  for (int i = 0; i < 3000; ++i) calls += "abs(";
+  EXPECT_FALSE(Condition::parse(calls + "1" + std::string(3000, ')') + " = 1").ok());
+  std::string ok = "1";
+  for (int i = 0; i < 60; ++i) ok += " + 1";
+  EXPECT_TRUE(Condition::parse(ok + " = 61").ok());
 }
 
 TEST(Routes, PriorityDedupAndRoutesObject) {
