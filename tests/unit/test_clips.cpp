@@ -208,9 +208,13 @@ TEST(ClipRecorder, PreRollFromTheKeyframeBeforePostRollExtendedWhileSeenAndCappe
       EXPECT_TRUE(rec.request("a1", tl.at(4.95), ""));   // a plain alert: 3 s before, 2 s after
       EXPECT_TRUE(rec.request("b1", tl.at(5.0), "obj"));  // an object's: extended while it is seen
     }
-    if (i == 60) EXPECT_TRUE(rec.request("b2", tl.at(6.0), "obj"));  // the same object: the same clip
+    if (i == 60) {
+      EXPECT_TRUE(rec.request("b2", tl.at(6.0), "obj"));  // the same object: the same clip
+    }
     if (i >= 50 && i <= 70) rec.seen("obj", tl.at(t));
-    if (i == 120) EXPECT_TRUE(rec.request("c1", tl.at(12.0), "long"));
+    if (i == 120) {
+      EXPECT_TRUE(rec.request("c1", tl.at(12.0), "long"));
+    }
     if (i >= 120) rec.seen("long", tl.at(t));  // in view to the end: capped at max_s
   }
   rec.close();
