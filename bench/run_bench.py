@@ -6,14 +6,13 @@ outbox, uplink — against `vigil camera` alone with the same settings, and agai
 inferred (REALTIME=false, MOTION_GATE=false), resized to 256x256 as the tutorial's camera module does.
 CPU per frame excludes start-up: each pipeline also runs a short clip, and the difference is divided by the
 difference in frames. usage: bench/run_bench.py [--short 50]"""
-import argparse, json, os, re, resource, signal, subprocess, sys, tempfile
+import argparse, json, os, re, resource, shutil, signal, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
 VIGIL = os.path.join(ROOT, "build", "vigil")
 BASE = os.path.join(SHARED, "baselines", "seed-equivalent")
 MODEL = os.path.join(SHARED, "models", "cv-applebanana-tf")
-TEMPLATE = os.path.join(ROOT, "examples", "tutorial", "deployment.template.json")
 VTEST = "/usr/share/doc/opencv-doc/examples/data/vtest.avi"
 ap = argparse.ArgumentParser()
 ap.add_argument("--short", type=int, default=50)
@@ -22,6 +21,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_util import cpu_seconds, free_port, wait_port  # noqa: E402
 
 tmp = tempfile.mkdtemp(prefix="vigil-run-bench-")
+# examples/tutorial where the tutorial's repository has it: its model export in Modules/CustomVisionModule/app.
+os.makedirs(os.path.join(tmp, "tutorial", "Modules", "CustomVisionModule"))
+for name in ("deployment.template.json", ".env"):
+    shutil.copy(os.path.join(ROOT, "examples", "tutorial", name), os.path.join(tmp, "tutorial"))
+os.symlink(MODEL, os.path.join(tmp, "tutorial", "Modules", "CustomVisionModule", "app"))
+TEMPLATE = os.path.join(tmp, "tutorial", "deployment.template.json")
 SHORT = os.path.join(tmp, "short.avi")
 subprocess.run(["/usr/bin/python3", "-c", """
 import cv2, sys
@@ -68,8 +73,7 @@ def camera(clip, frames):
 
 def replay(clip, frames):
     r, cpu = timed([VIGIL, "replay", clip, "--manifest", TEMPLATE, "--set", "camera-module.MOTION_GATE=false",
-                    "--out", tempfile.mkdtemp(prefix="vigil-run-bench-")],
-                   env={"MODEL_PATH": MODEL})
+                    "--out", tempfile.mkdtemp(prefix="vigil-run-bench-")])
     s = json.loads(r.stdout.strip().splitlines()[-1])["summary"]
     return s["frames"]["processed"], s["frames"]["processed"] / s["seconds"], cpu, s
 

@@ -161,7 +161,8 @@ def test_run_metrics_and_explain():
         c.expect(wait_for(lambda: "OFF" in states(occupancy)[states(occupancy).index("ON"):] if "ON" in states(occupancy) else False, 120),
                  "Home Assistant: the person occupancy goes on and off with the people of the clip: %s" % states(occupancy))
         c.expect(wait_for(lambda: states(gate) and int(states(gate)[-1]) >= 1, 30), "Home Assistant: gate crossings %s" % states(gate))
-        c.expect(max(int(n) for n in states(count) or ["0"]) >= 1 and "0" in states(count), "Home Assistant: counts %s" % states(count))
+        counted = lambda: max(int(n) for n in states(count) or ["0"]) >= 1 and "0" in states(count)
+        c.expect(wait_for(counted, 10), "Home Assistant: counts %s" % states(count))
         with lock:
             jpeg = [p for t, p in seen if t == snapshot]
             configs = [t for t, p in seen if t.startswith("homeassistant/") and t.endswith("/config")]

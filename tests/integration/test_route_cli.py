@@ -26,9 +26,12 @@ c.expect(doc.get("source") == "/messages/modules/camera-module/outputs/output1" 
 r = vigil("parse", "FROM /messages/* WHERE $body.probability >= 0.6 INTO $upstream")
 c.expect(r.returncode == 0 and json.loads(r.stdout)["conditionTree"]["op"] == ">=", "condition tree in the JSON")
 r = vigil("parse", "FROM /messages/* WHERE score > 0.6 INTO $upstream")
+c.expect(r.returncode == 0 and "warning" in r.stderr and "column 24" in r.stderr and "as_number(score)" in r.stderr,
+         "a type mismatch, as edgeHub takes it: exit 0, a warning with the column and the advice: %s" % r.stderr)
+r = vigil("parse", "FROM /messages/* WHERE score = 'a' & c = 'd' INTO $upstream")
 lines = r.stderr.splitlines()
-c.expect(r.returncode == 1 and "column 24" in r.stderr and "as_number(score)" in r.stderr, "a type error: exit 1, column, advice")
-c.expect(len(lines) == 3 and lines[2].index("^") == lines[1].index("score"), "the caret points at the column:\n%s" % r.stderr)
+c.expect(r.returncode == 1 and "column 36" in r.stderr, "a syntax error: exit 1 and the column: %s" % r.stderr)
+c.expect(len(lines) == 3 and lines[2].index("^") == lines[1].index("&"), "the caret points at the column:\n%s" % r.stderr)
 
 msg = {"body": {"tag": "Apple", "probability": 0.7}, "contentType": "application/json", "contentEncoding": "utf-8",
        "properties": {"camera": "front"},

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <openssl/evp.h>
+
 #include "core/files.h"
 #include "core/net.h"
 #include "core/time_util.h"
@@ -82,10 +84,44 @@ TEST(EnvFile, SubstitutesAndNamesWhatIsMissing) {
   EXPECT_TRUE(contains(placeholder.error().message, "vigil:camera")) << placeholder.error().message;
 }
 
-TEST(Manifest, TheTutorialsTemplateWithOnlyItsImagesChanged) {
+// SHA-256 of a text, in hex.
+std::string sha256_hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(text.data(), text.size(), digest, &n, EVP_sha256(), nullptr);
+  std::string out;
+  char buf[3];
+  for (unsigned int i = 0; i < n; ++i) std::snprintf(buf, sizeof buf, "%02x", digest[i]), out += buf;
+  return out;
+}
+
+TEST(Manifest, TheTutorialsOwnTemplateAndEnvWithOnlyTheThreeImageFieldsChanged) {
+  // The files of github.com/hnky/iot-edge-custom-vision-jetson-nano, by their SHA-256: with the three image values put
+  // back, examples/tutorial is the tutorial's deployment.template.json byte for byte; its .env is the tutorial's.
+  auto text = read_file(kTemplate);
+  auto env = read_file(std::string(VIGIL_SOURCE_DIR) + "/examples/tutorial/.env");
+  ASSERT_TRUE(text.ok() && env.ok());
+  std::string original = *text;
+  for (auto [ours, theirs] : {std::pair{"vigil:camera", "${MODULES.CameraModule.arm64v8}"},
+                              std::pair{"vigil:vision Modules/CustomVisionModule/app", "${MODULES.CustomVisionModule.arm64v8}"},
+                              std::pair{"vigil:alert", "${MODULES.AlertModule.arm64v8}"}}) {
+    const std::string quoted = std::string("\"") + ours + "\"";
+    const auto at = original.find(quoted);
+    ASSERT_NE(at, std::string::npos) << ours;
+    original.replace(at, quoted.size(), std::string("\"") + theirs + "\"");
+  }
+  EXPECT_EQ(sha256_hex(original), "e1df2c5457c8cba41cb838c570cd6f61fcf4323ee9ca6e57fc1857dfab4d884b");
+  EXPECT_EQ(sha256_hex(*env), "1c7106406528a0c4b0db19bab6ab77959c8c745f4dccc671c654ab6b50954f48");
+}
+
+TEST(Manifest, TheTutorialsTemplateRunsAsItIs) {
   auto text = read_file(kTemplate);
   ASSERT_TRUE(text.ok());
-  auto d = parse_deployment_text(*text, {{"MODEL_PATH", "/models/fruit"}, {"VIDEO_PATH", "0"}}, kTemplate);
+  auto env = read_file(std::string(VIGIL_SOURCE_DIR) + "/examples/tutorial/.env");
+  ASSERT_TRUE(env.ok());
+  auto vars = parse_env_file(*env, ".env");
+  ASSERT_TRUE(vars.ok()) << vars.error().message;
+  auto d = parse_deployment_text(*text, *vars, kTemplate);
   ASSERT_TRUE(d.ok()) << d.error().message;
   ASSERT_EQ(d->modules.size(), 3u);
   // startupOrder is unset everywhere: name order.
@@ -94,7 +130,7 @@ TEST(Manifest, TheTutorialsTemplateWithOnlyItsImagesChanged) {
   EXPECT_EQ(d->modules[2].name, "custom-vision-module");
   const ModuleSpec& cam = d->modules[1];
   EXPECT_EQ(cam.kind, ModuleKind::Camera);
-  EXPECT_EQ(cam.env.at("IMAGE_PROCESSING_ENDPOINT"), "http://image-classifier-service:80/image");
+  EXPECT_EQ(cam.env.at("IMAGE_PROCESSING_ENDPOINT"), "http://custom-vision-module:80/image");
   EXPECT_EQ(cam.env.at("RESIZE_WIDTH"), "256");
   EXPECT_EQ(cam.env.at("VIDEO_PATH"), "0");
   EXPECT_EQ(cam.restart, RestartPolicy::Always);
@@ -103,15 +139,15 @@ TEST(Manifest, TheTutorialsTemplateWithOnlyItsImagesChanged) {
   const ModuleSpec& cv = d->modules[2];
   EXPECT_EQ(cv.kind, ModuleKind::Vision);
   ASSERT_EQ(cv.args.size(), 1u);
-  EXPECT_EQ(cv.args[0], "/models/fruit");
+  EXPECT_EQ(cv.args[0], "Modules/CustomVisionModule/app");  // the model export, where the tutorial's repository has it
   EXPECT_EQ(d->ttl_s, 7200);
   EXPECT_EQ(d->routes.size(), 2u);
-  EXPECT_TRUE(d->warnings.empty()) << d->warnings.front();
-  // The camera's endpoint names a host the manifest does not define: its only vision module is meant.
+  // The camera's endpoint names the vision module: its model runs in-process, no warning.
   const EndpointChoice c = resolve_camera_endpoint(cam.env.at("IMAGE_PROCESSING_ENDPOINT"), *d);
   EXPECT_EQ(c.vision_module, "custom-vision-module");
-  EXPECT_TRUE(contains(c.warning, "image-classifier-service"));
-  EXPECT_EQ(resolve_camera_endpoint("http://custom-vision-module/image", *d).warning, "");
+  EXPECT_EQ(c.warning, "");
+  // The tutorial's README endpoint host, which no manifest defines, still means the one vision module.
+  EXPECT_TRUE(contains(resolve_camera_endpoint("http://image-classifier-service:80/image", *d).warning, "image-classifier-service"));
   EXPECT_EQ(resolve_camera_endpoint("http://192.168.1.5:8080/image", *d).vision_module, "");
   EXPECT_EQ(resolve_camera_endpoint("http://localhost/image", *d).vision_module, "");
 }
@@ -119,10 +155,9 @@ TEST(Manifest, TheTutorialsTemplateWithOnlyItsImagesChanged) {
 TEST(Manifest, TheTemplateWithoutItsVariablesSaysWhichIsMissing) {
   auto text = read_file(kTemplate);
   ASSERT_TRUE(text.ok());
-  auto d = parse_deployment_text(*text, {{"VIDEO_PATH", "0"}}, "deployment.template.json");
+  auto d = parse_deployment_text(*text, {}, "deployment.template.json");
   ASSERT_FALSE(d.ok());
-  EXPECT_TRUE(contains(d.error().message, "MODEL_PATH")) << d.error().message;
-  EXPECT_TRUE(contains(d.error().message, "custom-vision-module.settings.image")) << d.error().message;
+  EXPECT_TRUE(contains(d.error().message, "CONTAINER_REGISTRY_")) << d.error().message;
 }
 
 TEST(Manifest, CompactFormWithDesiredPropertiesAndStartupOrder) {
