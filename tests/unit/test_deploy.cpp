@@ -155,9 +155,14 @@ TEST(Manifest, TheTutorialsTemplateRunsAsItIs) {
 TEST(Manifest, TheTemplateWithoutItsVariablesSaysWhichIsMissing) {
   auto text = read_file(kTemplate);
   ASSERT_TRUE(text.ok());
-  auto d = parse_deployment_text(*text, {}, "deployment.template.json");
+  // The registry credentials are never read (vigil pulls no images); a variable where vigil reads one must be set.
+  EXPECT_TRUE(parse_deployment_text(*text, {}, "deployment.template.json").ok());
+  std::string t = *text;
+  t.replace(t.find("\"value\": \"0\""), 12, "\"value\": \"${CAMERA}\"");
+  auto d = parse_deployment_text(t, {}, "deployment.template.json");
   ASSERT_FALSE(d.ok());
-  EXPECT_TRUE(contains(d.error().message, "CONTAINER_REGISTRY_")) << d.error().message;
+  EXPECT_TRUE(contains(d.error().message, "CAMERA")) << d.error().message;
+  EXPECT_TRUE(contains(d.error().message, "camera-module")) << d.error().message;
 }
 
 TEST(Manifest, CompactFormWithDesiredPropertiesAndStartupOrder) {
