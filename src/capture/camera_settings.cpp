@@ -86,8 +86,9 @@ Apply choice_field(std::string CameraSettings::*field, std::vector<std::string> 
   };
 }
 
-const std::vector<Setting>& settings() {
-  static const std::vector<Setting> table = {
+// The tutorial's settings and the ones that say what a frame goes through.
+std::vector<Setting> tutorial_settings() {
+  return {
       {{"VIDEO_PATH", "0",
         "camera device (0, /dev/video0), video file, folder of images, or stream URL (rtsp://, http://...mjpg)"},
        text_field(&CameraSettings::video_path)},
@@ -112,6 +113,12 @@ const std::vector<Setting>& settings() {
        int_field(&CameraSettings::resize_height, 0, 8192)},
       {{"CAMERA_ID", "", "camera name in message properties and on the preview (default: the module name)"},
        text_field(&CameraSettings::camera_id)},
+  };
+}
+
+// The preview, rates, the motion gate, health and the device.
+std::vector<Setting> running_settings() {
+  return {
       {{"PREVIEW_HOST", "0.0.0.0", "address the preview listens on"}, text_field(&CameraSettings::preview_host)},
       {{"PREVIEW_PORT", "5012", "preview port (0 = any free port)"}, int_field(&CameraSettings::preview_port, 0, 65535)},
       {{"PREVIEW_USERS", "",
@@ -151,6 +158,12 @@ const std::vector<Setting>& settings() {
        double_field(&CameraSettings::capture_fps, 0, 1000, "frames per second from 0 to 1000")},
       {{"ENDPOINT_TIMEOUT_MS", "5000", "time allowed for one HTTP prediction request"},
        int_field(&CameraSettings::endpoint_timeout_ms, 100, 600000)},
+  };
+}
+
+// Objects, clips and decoding.
+std::vector<Setting> object_settings() {
+  return {
       {{"TRACK", "true",
         "detectors: follow each object from frame to frame and give it an objectId (camera-N) in output1; "
         "classifiers are not tracked"},
@@ -186,6 +199,14 @@ const std::vector<Setting>& settings() {
         "(Raspberry Pi); when absent, vigil says why and decodes in software"},
        text_field(&CameraSettings::hwaccel)},
   };
+}
+
+const std::vector<Setting>& settings() {
+  static const std::vector<Setting> table = [] {
+    std::vector<Setting> all;
+    for (auto part : {tutorial_settings(), running_settings(), object_settings()}) all.insert(all.end(), part.begin(), part.end());
+    return all;
+  }();
   return table;
 }
 

@@ -106,6 +106,60 @@ void check_source(Report& r, const std::string& module, const capture::CameraSet
   }
 }
 
+// Who may see a camera's preview (PREVIEW_USERS, PREVIEW_TOKEN), its TLS files, and its port.
+void check_preview(Report& r, const std::string& module, const capture::CameraSettings& c) {
+  if (auto access = http::AccessControl::make({c.preview_users, c.preview_token, c.preview_host, !c.tls_cert_file.empty()}); !access)
+    r.error("preview access for " + module, access.error().message);
+  else r.ok("preview access for " + module + ": " + (*access)->describe());
+  if (!c.tls_cert_file.empty() || !c.tls_key_file.empty()) {
+    http::ServerOptions so;
+    so.tls_cert_file = c.tls_cert_file;
+    so.tls_key_file = c.tls_key_file;
+    http::HttpServer probe(so);
+    if (auto s = probe.listen("127.0.0.1", 0); !s) r.error("preview TLS for " + module, s.error().message);
+    else r.ok("preview TLS for " + module);
+  }
+  if (can_listen(c.preview_host, c.preview_port)) return;
+  const std::string what_port = "preview port " + std::to_string(c.preview_port) + " for " + module;
+  if (preview_shows(c.preview_host, c.preview_port, c.camera_id))
+    r.warn(what_port, "in use by the vigil run that is running now (its preview shows camera " + c.camera_id +
+                          "); stop it before starting this one");
+  else
+    r.error(what_port, "already in use: set PREVIEW_PORT in the camera's env (vigil run --set " + module +
+                           ".PREVIEW_PORT=5013) or bind another HostPort for 5012/tcp");
+}
+
+void check_port(Report& r, const std::string& module, const std::string& host, int port) {
+  if (port > 0 && !can_listen(host, port))
+    r.error("port " + std::to_string(port) + " for " + module, "already in use or not allowed (ports below 1024 need root); bind another HostPort");
+  else r.ok("port " + std::to_string(port) + " for " + module);
+}
+
+void check_routes(Report& r, const deploy::Deployment& d) {
+  auto routes = hub::parse_routes(d.routes);
+  bool upstream = false;
+  for (const auto& rt : *routes) upstream |= rt.sink.kind == hub::Sink::Kind::Upstream;
+  if (routes->empty()) r.warn("routes", "no routes: the modules' messages go nowhere");
+  else if (!upstream) r.warn("routes (" + std::to_string(routes->size()) + ")", "no route sends to $upstream: no alert leaves the device");
+  else r.ok("routes (" + std::to_string(routes->size()) + ")");
+}
+
+void check_uplinks(Report& r, const std::vector<std::string>& uplinks) {
+  if (uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
+  for (const auto& raw : uplinks) {
+    const std::string u = redact_secrets(raw);  // what is shown; the checks read `raw`
+    if (u.rfind("file:", 0) == 0 || u.rfind("console", 0) == 0) {
+      r.ok("uplink " + u);
+      continue;
+    }
+    auto h = endpoint_host(raw);
+    if (!h) r.error("uplink " + u, "not a supported URI (console:, file:PATH, mqtt://…, iothub:…, https://…, smtp://…)");
+    else if (!tcp_connects(h->host, h->port))
+      r.warn("uplink " + u, h->host + ":" + std::to_string(h->port) + " does not answer now; alerts will wait in the outbox and be retried");
+    else r.ok("uplink " + u);
+  }
+}
+
 int run_check(const CheckOptions& o) {
   Report r;
   std::cout << "Configuration checks\n--------------------\n";
@@ -118,12 +172,7 @@ int run_check(const CheckOptions& o) {
   const deploy::Deployment& d = loaded->deployment;
   r.ok("manifest " + loaded->origin + " (" + std::to_string(d.modules.size()) + " modules)");
   for (const auto& w : d.warnings) r.warn("manifest key", w);
-  auto routes = hub::parse_routes(d.routes);
-  bool upstream = false;
-  for (const auto& rt : *routes) upstream |= rt.sink.kind == hub::Sink::Kind::Upstream;
-  if (routes->empty()) r.warn("routes", "no routes: the modules' messages go nowhere");
-  else if (!upstream) r.warn("routes (" + std::to_string(routes->size()) + ")", "no route sends to $upstream: no alert leaves the device");
-  else r.ok("routes (" + std::to_string(routes->size()) + ")");
+  check_routes(r, d);
 
   deploy::RuntimeOptions ro;
   ro.base_dir = loaded->base_dir;
@@ -153,11 +202,7 @@ int run_check(const CheckOptions& o) {
         }
         r.ok(what);
         check_model(m.name, v->model);
-        if (!v->host.empty()) {
-          if (v->port > 0 && !can_listen(v->host, v->port))
-            r.error("port " + std::to_string(v->port) + " for " + m.name, "already in use or not allowed (ports below 1024 need root); bind another HostPort");
-          else r.ok("port " + std::to_string(v->port) + " for " + m.name);
-        }
+        if (!v->host.empty()) check_port(r, m.name, v->host, v->port);
         break;
       }
       case deploy::ModuleKind::Camera: {
@@ -176,29 +221,7 @@ int run_check(const CheckOptions& o) {
         if (capture::is_http_endpoint(c->endpoint))
           if (auto h = endpoint_host(c->endpoint); h && !tcp_connects(h->host, h->port))
             r.warn(what + " endpoint " + c->endpoint, "does not answer now; the camera counts failures and retries");
-        if (c->show_video) {  // who may see the preview (PREVIEW_USERS, PREVIEW_TOKEN) and its TLS files
-          const std::string what_access = "preview access for " + m.name;
-          if (auto access = http::AccessControl::make({c->preview_users, c->preview_token, c->preview_host, !c->tls_cert_file.empty()}); !access)
-            r.error(what_access, access.error().message);
-          else r.ok(what_access + ": " + (*access)->describe());
-          if (!c->tls_cert_file.empty() || !c->tls_key_file.empty()) {
-            http::ServerOptions so;
-            so.tls_cert_file = c->tls_cert_file;
-            so.tls_key_file = c->tls_key_file;
-            http::HttpServer probe(so);
-            if (auto s = probe.listen("127.0.0.1", 0); !s) r.error("preview TLS for " + m.name, s.error().message);
-            else r.ok("preview TLS for " + m.name);
-          }
-        }
-        if (c->show_video && !can_listen(c->preview_host, c->preview_port)) {
-          const std::string what_port = "preview port " + std::to_string(c->preview_port) + " for " + m.name;
-          if (preview_shows(c->preview_host, c->preview_port, c->camera_id))
-            r.warn(what_port, "in use by the vigil run that is running now (its preview shows camera " + c->camera_id +
-                                  "); stop it before starting this one");
-          else
-            r.error(what_port, "already in use: set PREVIEW_PORT in the camera's env (vigil run --set " + m.name +
-                                   ".PREVIEW_PORT=5013) or bind another HostPort for 5012/tcp");
-        }
+        if (c->show_video) check_preview(r, m.name, *c);
         break;
       }
       case deploy::ModuleKind::Alert: {
@@ -220,19 +243,7 @@ int run_check(const CheckOptions& o) {
   std::cout << "\nConnectivity checks\n-------------------\n";
   std::vector<std::string> uplinks = d.uplinks;  // and those vigil run --upstream would add
   uplinks.insert(uplinks.end(), o.upstream.begin(), o.upstream.end());
-  if (uplinks.empty()) r.warn("uplinks", "none: alerts wait in the outbox (add \"uplinks\" to $edgeHub, or run with --upstream URI)");
-  for (const auto& raw : uplinks) {
-    const std::string u = redact_secrets(raw);  // what is shown; the checks read `raw`
-    if (u.rfind("file:", 0) == 0 || u.rfind("console", 0) == 0) {
-      r.ok("uplink " + u);
-      continue;
-    }
-    auto h = endpoint_host(raw);
-    if (!h) r.error("uplink " + u, "not a supported URI (console:, file:PATH, mqtt://…, iothub:…, https://…, smtp://…)");
-    else if (!tcp_connects(h->host, h->port))
-      r.warn("uplink " + u, h->host + ":" + std::to_string(h->port) + " does not answer now; alerts will wait in the outbox and be retried");
-    else r.ok("uplink " + u);
-  }
+  check_uplinks(r, uplinks);
   const int pid = deploy::running_pid(deploy::default_state_dir());
   if (pid != 0) r.warn("state folder " + deploy::default_state_dir(), "a vigil run (pid " + std::to_string(pid) + ") already uses it; a second one needs --state-dir");
   return r.finish(o.warnings_as_errors);

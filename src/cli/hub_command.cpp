@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -57,13 +58,14 @@ Result<nlohmann::json> read_routes_file(const std::string& path, HubCliOptions& 
   return hub.routes;
 }
 
-int run_hub(HubCliOptions o) {
+// The routes of --routes-file and --route NAME=ROUTE; nullopt (with the message printed) when they do not parse.
+std::optional<std::vector<hub::Route>> hub_routes(HubCliOptions& o) {
   nlohmann::json routes_json = nlohmann::json::object();
   if (!o.routes_file.empty()) {
     auto r = read_routes_file(o.routes_file, o);
     if (!r) {
       std::cerr << "vigil hub: " << r.error().message << "\n";
-      return 2;
+      return std::nullopt;
     }
     routes_json = *r;
   }
@@ -71,17 +73,23 @@ int run_hub(HubCliOptions o) {
     const auto eq = nr.find('=');
     if (eq == std::string::npos) {
       std::cerr << "vigil hub: --route wants NAME=ROUTE (got '" << nr << "')\n";
-      return 2;
+      return std::nullopt;
     }
     routes_json[nr.substr(0, eq)] = nr.substr(eq + 1);
   }
   auto routes = hub::parse_routes(routes_json);
   if (!routes) {
     std::cerr << "vigil hub: " << routes.error().message << "\n";
-    return 2;
+    return std::nullopt;
   }
   for (const auto& r : *routes)
     for (const auto& w : r.warnings) LOG_WARN("hub", "route " << r.name << ": " << w);
+  return std::move(*routes);
+}
+
+int run_hub(HubCliOptions o) {
+  auto routes = hub_routes(o);
+  if (!routes) return 2;
   auto broker = hub::parse_mqtt_uri(o.broker);
   if (!broker) {
     std::cerr << "vigil hub: --broker: " << broker.error().message << "\n";

@@ -117,6 +117,9 @@ struct Runtime::Impl {
   void refresh_snapshots_wanted();
 
   Status plan();
+  Status add_uplinks();
+  void attach_local_inputs(const std::vector<hub::Route>& routes);
+  Status plan_previews();
   Status start_broker();
   Result<std::unique_ptr<ModuleInstance>> start_module(const ModuleSpec& m);  // with its health check, if any
   Result<std::unique_ptr<ModuleInstance>> start_module_kind(const ModuleSpec& m);
@@ -344,6 +347,62 @@ Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Runtime::~Runtime() { stop(); }
 
+// The uplinks of $upstream: the manifest's and --upstream's (or the replay's collector).
+Status Runtime::Impl::add_uplinks() {
+  if (options.collector) {
+    hub->add_upstream(options.collector);
+  } else {
+    std::vector<std::string> uris = deployment.uplinks;
+    uris.insert(uris.end(), options.extra_uplinks.begin(), options.extra_uplinks.end());
+    std::vector<std::string> camera_ids;  // for Home Assistant discovery: the entities of other cameras go
+    for (const auto& [_, cam] : cameras) camera_ids.push_back(cam.camera_id);
+    for (auto uri : uris) {
+      if (uri.rfind("file:", 0) == 0) uri = "file:" + under(options.base_dir, uri.substr(5));
+      auto up = uplink::make_uplink(uri, options.device_id, camera_ids);
+      if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
+      LOG_INFO("agent", hub->add_upstream(*up, redact_secrets(uri)) << " → " << redact_secrets((*up)->describe()));
+    }
+    if (uris.empty())
+      LOG_WARN("agent", "no uplinks: what routes send to $upstream waits in the outbox (add \"uplinks\" to $edgeHub, or --upstream URI)");
+  }
+  return ok_status();
+}
+
+// Every module input a route names, for the alert modules in this process (isolated ones get theirs over MQTT).
+void Runtime::Impl::attach_local_inputs(const std::vector<hub::Route>& routes) {
+  for (const auto& route : routes) {
+    if (route.sink.kind != hub::Sink::Kind::ModuleInput) continue;
+    auto slot = alerts.find(route.sink.module);
+    if (slot == alerts.end() || options.isolate) continue;  // isolated alert modules get their inputs over MQTT
+    hub->attach_input(route.sink.module, route.sink.input, [s = slot->second](const Message& m) { s->on_message(m); });
+  }
+  for (const auto& [name, _] : alerts) {
+    bool fed = false;
+    for (const auto& route : routes) fed |= route.sink.kind == hub::Sink::Kind::ModuleInput && route.sink.module == name;
+    if (!fed) LOG_WARN("agent", "[" << name << "] no route delivers to this alert module; it will see nothing");
+  }
+}
+
+// One preview server per PREVIEW_HOST:PREVIEW_PORT, shared by the cameras that name it (with the same access).
+Status Runtime::Impl::plan_previews() {
+  for (const auto& [name, c] : cameras) {
+    if (!c.show_video || options.isolate) continue;  // an isolated camera serves its own preview
+    const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
+    auto& server = previews[key];
+    if (!server) {
+      server = std::make_unique<http::PreviewServer>(metrics, capture::preview_security(c));
+      if (evidence) server->set_catalog(evidence->index());
+      preview_security[key] = capture::preview_security(c);
+    } else if (preview_security[key] != capture::preview_security(c)) {
+      return make_error(ErrorCode::InvalidArgument, "module " + name + ": it shares the preview " + key +
+                                                        " with another camera but not its PREVIEW_USERS, PREVIEW_TOKEN or "
+                                                        "TLS files; give both the same, or this one its own PREVIEW_PORT");
+    }
+    preview_of[name] = server.get();
+  }
+  return ok_status();
+}
+
 Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeOptions options) {
   auto impl = std::make_unique<Impl>();
   impl->deployment = std::move(deployment);
@@ -378,35 +437,9 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
   ho.routes = *routes;
   r.hub = std::make_unique<hub::Hub>(ho, *r.outbox, r.metrics);
 
-  if (r.options.collector) {
-    r.hub->add_upstream(r.options.collector);
-  } else {
-    std::vector<std::string> uris = r.deployment.uplinks;
-    uris.insert(uris.end(), r.options.extra_uplinks.begin(), r.options.extra_uplinks.end());
-    std::vector<std::string> camera_ids;  // for Home Assistant discovery: the entities of other cameras go
-    for (const auto& [_, cam] : r.cameras) camera_ids.push_back(cam.camera_id);
-    for (auto uri : uris) {
-      if (uri.rfind("file:", 0) == 0) uri = "file:" + under(r.options.base_dir, uri.substr(5));
-      auto up = uplink::make_uplink(uri, r.options.device_id, camera_ids);
-      if (!up) return make_error(up.error().code, redact_secrets("uplink " + uri + ": " + up.error().message));
-      LOG_INFO("agent", r.hub->add_upstream(*up, redact_secrets(uri)) << " → " << redact_secrets((*up)->describe()));
-    }
-    if (uris.empty())
-      LOG_WARN("agent", "no uplinks: what routes send to $upstream waits in the outbox (add \"uplinks\" to $edgeHub, or --upstream URI)");
-  }
+  if (auto s = r.add_uplinks(); !s) return s.error();
 
-  // Local inputs: every module input a route names, for the alert modules in this process.
-  for (const auto& route : *routes) {
-    if (route.sink.kind != hub::Sink::Kind::ModuleInput) continue;
-    auto slot = r.alerts.find(route.sink.module);
-    if (slot == r.alerts.end() || r.options.isolate) continue;  // isolated alert modules get their inputs over MQTT
-    r.hub->attach_input(route.sink.module, route.sink.input, [s = slot->second](const Message& m) { s->on_message(m); });
-  }
-  for (const auto& [name, _] : r.alerts) {
-    bool fed = false;
-    for (const auto& route : *routes) fed |= route.sink.kind == hub::Sink::Kind::ModuleInput && route.sink.module == name;
-    if (!fed) LOG_WARN("agent", "[" << name << "] no route delivers to this alert module; it will see nothing");
-  }
+  r.attach_local_inputs(*routes);
 
   // Models are loaded now, once, so a bad model stops start-up with its module named.
   for (const auto& [name, v] : r.vision)
@@ -417,21 +450,7 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
         return make_error(m.error().code, "module " + name + ": IMAGE_PROCESSING_ENDPOINT '" + c.endpoint + "': " + m.error().message);
 
   if (r.options.isolate) r.models = std::make_unique<ModelCache>(r.options.model_device, 2);  // checked; the children load their own
-  for (const auto& [name, c] : r.cameras) {
-    if (!c.show_video || r.options.isolate) continue;  // an isolated camera serves its own preview
-    const std::string key = c.preview_host + ":" + std::to_string(c.preview_port);
-    auto& server = r.previews[key];
-    if (!server) {
-      server = std::make_unique<http::PreviewServer>(r.metrics, capture::preview_security(c));
-      if (r.evidence) server->set_catalog(r.evidence->index());
-      r.preview_security[key] = capture::preview_security(c);
-    } else if (r.preview_security[key] != capture::preview_security(c)) {
-      return make_error(ErrorCode::InvalidArgument, "module " + name + ": it shares the preview " + key +
-                                                        " with another camera but not its PREVIEW_USERS, PREVIEW_TOKEN or "
-                                                        "TLS files; give both the same, or this one its own PREVIEW_PORT");
-    }
-    r.preview_of[name] = server.get();
-  }
+  if (auto s = r.plan_previews(); !s) return s.error();
   Impl* self = impl.get();
   r.supervisor = std::make_unique<Supervisor>(r.deployment.modules, [self](const ModuleSpec& m) { return self->start_module(m); },
                                               r.deployment.agent, !r.options.replay_clip.has_value());
