@@ -68,7 +68,10 @@ Token Lexer::next() {
     else t.t = Tok::Ident;
     return t;
   }
-  return bad(t, 1, "'" + std::string(1, c) + "'");
+  std::string quoted = "'";  // built up, not with operator+: GCC 12 warns falsely (-Wrestrict) about that form here
+  quoted += c;
+  quoted += '\'';
+  return bad(t, 1, quoted);
 }
 
 Token Lexer::bad(Token& t, std::size_t n, std::string why) {
