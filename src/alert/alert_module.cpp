@@ -150,10 +150,9 @@ void AlertModule::send_alert(const Decision& d, const Message& in, const vision:
 
 void AlertModule::send_followup(const nlohmann::ordered_json& body) {
   Message out = make_json_message(json_text(body), now_());
-  auto text = [&](const char* key) { return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : ""; };
-  out.system.correlation_id = text("alertId");
+  out.system.correlation_id = string_field(body, "alertId");
   for (const char* key : {"camera", "tag", "event"})
-    if (!text(key).empty()) out.properties[key] = text(key);
+    if (const std::string v = string_field(body, key); !v.empty()) out.properties[key] = v;
   context_.send("output1", std::move(out));
 }
 

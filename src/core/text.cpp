@@ -100,14 +100,22 @@ std::string url_decode(std::string_view s, bool plus_is_space) {
   return out;
 }
 
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
   for (;;) {
     const auto at = s.find(sep);
-    out.emplace_back(s.substr(0, at));
+    out.push_back(s.substr(0, at));
     if (at == std::string_view::npos) return out;
     s.remove_prefix(at + 1);
   }
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) out += {digits[c >> 4], digits[c & 15]};
+  return out;
 }
 
 std::string trim(std::string_view s) {

@@ -10,9 +10,11 @@
 namespace vigil {
 
 std::string to_lower(std::string s);                 // ASCII only
-std::vector<std::string> split(std::string_view s, char sep);  // every piece, empty ones too
+// Every piece, empty ones too; the pieces point into `s`, which must outlive them.
+std::vector<std::string_view> split(std::string_view s, char sep);
 std::string trim(std::string_view s);                // spaces and tabs at both ends
 std::string html_escape(std::string_view s);         // & < > " '
+std::string hex_encode(std::string_view bytes);      // lower-case, two digits a byte
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 
 // Every byte but A–Z a–z 0–9 - _ . ~ as %XX (upper-case hex; a space is %20, never '+').

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/sqlite.h"
 #include "core/time_util.h"
@@ -26,10 +27,6 @@ const char kSchema[] =
 
 const char kColumns[] = "id, time, camera, tag, event, object, probability, snapshot, clip, clip_state, clip_seconds, reviewed, body";
 
-std::string text_of(const nlohmann::ordered_json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 }  // namespace
 
@@ -60,17 +57,17 @@ void AlertIndex::add(const nlohmann::ordered_json& body, const std::string& clip
   std::lock_guard lock(mutex_);
   Stmt q(db_, "INSERT OR REPLACE INTO alerts (id, time, camera, tag, event, object, probability, snapshot, clip_state, "
               "created_ms, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  std::string time = text_of(body, "captureTime");
+  std::string time = string_field(body, "captureTime");
   if (time.empty()) time = format_utc_iso(std::chrono::system_clock::time_point(std::chrono::milliseconds(now_ms)), 3) + "Z";
   const auto p = body.find("probability");
-  q.bind(1, text_of(body, "alertId"));
+  q.bind(1, string_field(body, "alertId"));
   q.bind(2, time);
-  q.bind(3, text_of(body, "camera"));
-  q.bind(4, text_of(body, "tag"));
-  q.bind(5, text_of(body, "event"));
-  q.bind(6, text_of(body, "objectId"));
+  q.bind(3, string_field(body, "camera"));
+  q.bind(4, string_field(body, "tag"));
+  q.bind(5, string_field(body, "event"));
+  q.bind(6, string_field(body, "objectId"));
   q.bind_real(7, p != body.end() && p->is_number() ? p->get<double>() : 0.0);
-  const std::string snapshot = text_of(body, "snapshot");
+  const std::string snapshot = string_field(body, "snapshot");
   if (!snapshot.empty()) q.bind(8, snapshot);
   q.bind(9, clip_state);
   q.bind(10, now_ms);

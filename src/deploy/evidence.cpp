@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include "core/files.h"
 #include "core/guard.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/time_util.h"
 
@@ -12,10 +12,6 @@ namespace {
 
 constexpr std::size_t kMaxPending = 2000;  // alerts whose clip is being cut; beyond that the oldest lose the follow-up
 
-std::string text_of(const nlohmann::ordered_json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 }  // namespace
 
@@ -52,9 +48,9 @@ void Evidence::stop() {
 }
 
 void Evidence::on_alert(const std::string& module, const nlohmann::ordered_json& body) {
-  const std::string id = text_of(body, "alertId");
+  const std::string id = string_field(body, "alertId");
   if (id.empty()) return;
-  const auto when = parse_utc_iso(text_of(body, "captureTime"));
+  const auto when = parse_utc_iso(string_field(body, "captureTime"));
   index_->add(body, when ? "recording" : "none", unix_now_ms());  // before the clip can be done
   if (!when) return;
   {
@@ -63,7 +59,7 @@ void Evidence::on_alert(const std::string& module, const nlohmann::ordered_json&
     pending_[id] = {module, body};
   }
   std::string why;
-  if (clips_->request(text_of(body, "camera"), id, *when, text_of(body, "objectId"), &why)) return;
+  if (clips_->request(string_field(body, "camera"), id, *when, string_field(body, "objectId"), &why)) return;
   {
     std::lock_guard lock(mutex_);
     pending_.erase(id);
@@ -99,7 +95,7 @@ void Evidence::on_clip(const capture::ClipDone& d) {
     f["tag"] = p.alert.value("tag", "");
     f["camera"] = d.camera;
     f["event"] = "clip";
-    f["alertId"] = text_of(p.alert, "alertId");
+    f["alertId"] = string_field(p.alert, "alertId");
     if (!d.object_id.empty()) f["objectId"] = d.object_id;
     f["alertIds"] = d.alert_ids;
     f["clip"] = d.path;
@@ -111,7 +107,7 @@ void Evidence::on_clip(const capture::ClipDone& d) {
     f["clipSeconds"] = std::round(d.seconds * 100) / 100;
     f["clipBytes"] = d.bytes;
     f["preRollSeconds"] = std::round(d.pre_roll_s * 100) / 100;
-    if (auto t = text_of(p.alert, "captureTime"); !t.empty()) f["captureTime"] = t;
+    if (auto t = string_field(p.alert, "captureTime"); !t.empty()) f["captureTime"] = t;
     module->send_followup(f);
   }
 }

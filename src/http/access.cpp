@@ -27,13 +27,6 @@ std::string random_bytes(std::size_t n) {
   return out;
 }
 
-std::string hex(const std::string& bytes) {
-  static const char digits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) out += digits[c >> 4], out += digits[c & 15];
-  return out;
-}
-
 std::optional<std::string> pbkdf2(const std::string& password, const std::string& salt, int iterations, std::size_t length) {
   std::string out(length, '\0');
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), reinterpret_cast<const unsigned char*>(salt.data()),
@@ -59,8 +52,8 @@ std::optional<ParsedHash> parse_hash(const std::string& encoded) {
   const auto [end, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), p.iterations);
   if (ec != std::errc() || end != parts[1].data() + parts[1].size() || p.iterations < 1000 || p.iterations > 10'000'000)
     return std::nullopt;
-  auto salt = base64_decode(parts[2]);
-  auto hash = base64_decode(parts[3]);
+  auto salt = base64_decode(std::string(parts[2]));
+  auto hash = base64_decode(std::string(parts[3]));
   if (!salt || !hash || salt->size() < 8 || hash->size() < 16 || hash->size() > 64) return std::nullopt;
   p.salt = std::move(*salt);
   p.hash = std::move(*hash);
@@ -199,7 +192,7 @@ HttpResponse AccessControl::login(const HttpRequest& req) {
     LOG_WARN("http", "failed login from " << req.remote_addr);
     return login_page(401, "wrong user or password");
   }
-  const std::string id = hex(random_bytes(32));
+  const std::string id = hex_encode(random_bytes(32));
   sessions_[id] = {user, Clock::now() + kSessionLife};
   const bool local = !next.empty() && next[0] == '/' && next.rfind("//", 0) != 0;  // never a redirect elsewhere
   return {303, "text/plain", "", {{"Location", local ? next : "/"}, {"Set-Cookie", std::string(kCookie) + "=" + id +

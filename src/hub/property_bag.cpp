@@ -23,17 +23,6 @@ void add(std::string& bag, std::string_view key, std::string_view value) {
   bag += url_encode(value);
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  while (true) {
-    const auto p = s.find(sep);
-    out.push_back(s.substr(0, p));
-    if (p == std::string_view::npos) break;
-    s.remove_prefix(p + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string encode_property_bag(const Message& m, bool with_output, bool with_connection) {

@@ -138,17 +138,17 @@ class RouteScanner {
     std::string trimmed = trim(value);
     if (!trimmed.empty() && trimmed.front() == '/') trimmed.erase(0, 1);
     if (!trimmed.empty() && trimmed.back() == '/') trimmed.pop_back();
-    const std::vector<std::string> parts = split(trimmed, '/');
+    const auto parts = split(trimmed, '/');
     if (parts.size() != 4 || parts[1].empty() || parts[3].empty()) {
       i_ = start;
       return fail("an endpoint of the form \"/modules/{module}/inputs/{input}\"");
     }
-    if (!iequals(parts[0], "modules") || !iequals(parts[2], "inputs"))
-      warnings_.push_back("BrokeredEndpoint(\"" + value + "\"): edgeHub reads it as module '" + parts[1] + "', input '" +
-                          parts[3] + "'; write \"/modules/" + parts[1] + "/inputs/" + parts[3] + "\"");
     sink.kind = Sink::Kind::ModuleInput;
-    sink.module = parts[1];
-    sink.input = parts[3];
+    sink.module = std::string(parts[1]);
+    sink.input = std::string(parts[3]);
+    if (!iequals(parts[0], "modules") || !iequals(parts[2], "inputs"))
+      warnings_.push_back("BrokeredEndpoint(\"" + value + "\"): edgeHub reads it as module '" + sink.module + "', input '" +
+                          sink.input + "'; write \"/modules/" + sink.module + "/inputs/" + sink.input + "\"");
     return sink;
   }
 

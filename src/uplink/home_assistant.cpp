@@ -5,15 +5,6 @@
 #include "core/json_text.h"
 
 namespace vigil::uplink {
-namespace {
-
-// A string field, or "" when it is missing or not a string (messages upstream may come from any module).
-std::string text(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-}  // namespace
 
 std::string ha_id(const std::string& text) {
   std::string out;
@@ -58,8 +49,8 @@ void HomeAssistant::state(const std::string& topic, const std::string& payload, 
 
 std::vector<HaPublication> HomeAssistant::on_record(const std::string& topic, const std::string& payload) {
   const auto record = nlohmann::json::parse(payload, nullptr, false);
-  if (!record.is_object() || o_.cameras.empty() || o_.cameras.count(text(record, "camera"))) return {};
-  const std::string config = text(record, "config"), state = text(record, "state");
+  if (!record.is_object() || o_.cameras.empty() || o_.cameras.count(string_field(record, "camera"))) return {};
+  const std::string config = string_field(record, "config"), state = string_field(record, "state");
   const std::string prefix = o_.prefix + "/", mine = "vigil/" + o_.device + "/ha/";
   std::vector<HaPublication> out;
   if (config.rfind(prefix, 0) == 0) out.push_back({config, "", ""});  // only topics of this device's kind
@@ -72,7 +63,7 @@ std::vector<HaPublication> HomeAssistant::on_message(const Message& m) {
   const auto body = nlohmann::json::parse(m.body, nullptr, false);
   if (!body.is_object() || !body.contains("camera") || !body["camera"].is_string()) return {};
   if (body.contains("state") && body.contains("previous")) return health(body);
-  if (text(body, "event") == "clip") return {};  // a follow-up of an alert already counted (deploy/evidence.h)
+  if (string_field(body, "event") == "clip") return {};  // a follow-up of an alert already counted (deploy/evidence.h)
   if (body.contains("tag") && body["tag"].is_string()) return alert(body, m);
   return {};
 }
@@ -80,7 +71,7 @@ std::vector<HaPublication> HomeAssistant::on_message(const Message& m) {
 std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, const Message& m) {
   std::vector<HaPublication> out;
   const std::string camera = body["camera"], tag = body["tag"];
-  const std::string event = text(body, "event"), object = text(body, "objectId");
+  const std::string event = string_field(body, "event"), object = string_field(body, "objectId");
   const std::string key = camera + " " + tag;
   nlohmann::json occupancy = {{"device_class", "occupancy"}, {"payload_on", "ON"}, {"payload_off", "OFF"}};
   if (object.empty()) occupancy["off_delay"] = 60;  // per-frame alerts never say when it left
@@ -95,12 +86,12 @@ std::vector<HaPublication> HomeAssistant::alert(const nlohmann::json& body, cons
   const bool any = object.empty() ? true : !seen.empty();
   state(occupied, any ? "ON" : "OFF", out);
   state(count, std::to_string(object.empty() ? 1 : seen.size()), out);
-  if (const std::string line = text(body, "line"); event == "crossed" && !line.empty()) {
+  if (const std::string line = string_field(body, "line"); event == "crossed" && !line.empty()) {
     const auto crossed = entity(camera, "sensor", camera + " " + line + " crossings", line + " crossings on " + camera,
                                 {{"state_class", "total_increasing"}, {"icon", "mdi:transit-connection-horizontal"}}, out);
     state(crossed, std::to_string(++crossings_[camera + " " + line]), out);
   }
-  std::string snapshot = text(body, "snapshot");
+  std::string snapshot = string_field(body, "snapshot");
   if (auto p = m.properties.find("snapshot"); snapshot.empty() && p != m.properties.end()) snapshot = p->second;
   if (!snapshot.empty()) {
     const auto image = entity(camera, "image", camera + " snapshot", camera + " latest alert", {{"content_type", "image/jpeg"}}, out);
@@ -115,7 +106,7 @@ std::vector<HaPublication> HomeAssistant::health(const nlohmann::json& body) {
   const auto problem = entity(camera, "binary_sensor", camera + " source problem", camera + " source problem",
                               {{"device_class", "problem"}, {"payload_on", "ON"}, {"payload_off", "OFF"},
                                {"entity_category", "diagnostic"}}, out);
-  state(problem, text(body, "state") == "live" ? "OFF" : "ON", out);
+  state(problem, string_field(body, "state") == "live" ? "OFF" : "ON", out);
   return out;
 }
 

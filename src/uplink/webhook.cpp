@@ -73,10 +73,7 @@ class WebhookUplink : public hub::EndpointSender {
 }  // namespace
 
 std::string hmac_sha256_hex(const std::string& secret, const std::string& data) {
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned char b : hmac_sha256(secret, data)) s += {hex[b >> 4], hex[b & 15]};
-  return s;
+  return hex_encode(hmac_sha256(secret, data));
 }
 
 nlohmann::json event_grid_event(const Message& m, const std::string& topic) {
