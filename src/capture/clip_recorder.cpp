@@ -70,7 +70,6 @@ void ClipRecorder::on_processed(const cv::Mat& frame, WallTime frame_time, doubl
     return;
   }
   if (!encoder_.joinable()) encoder_ = std::thread([this] { guarded("clips", camera_, [this] { encode_loop(); }); });
-  if (to_encode_) ++encode_dropped_;
   to_encode_ = {frame, frame_time};
   wake_.notify_all();
 }
@@ -183,13 +182,13 @@ void ClipRecorder::write(Open clip) {
     d.path = options_.dir + "/" + clip.ids.front() + ".mp4";
     d.codec = codec_name(*clip.format);
     d.pre_roll_s = std::max(0.0, clip.alert_t - clip.packets.front()->t);
-    if (auto s = write_clip(d.path, *clip.format, clip.packets); !s) {
-      d.error = s.error().message;
+    if (auto seconds = write_clip(d.path, *clip.format, clip.packets); !seconds) {
+      d.error = seconds.error().message;
       d.path.clear();
     } else {
       std::error_code ec;
       d.bytes = std::filesystem::file_size(d.path, ec);
-      if (auto info = probe_clip(d.path)) d.seconds = info->seconds;
+      d.seconds = *seconds;
     }
   }
   if (!d.error.empty()) LOG_WARN("clips", "[" << camera_ << "] no clip for alert " << d.alert_ids.front() << ": " << d.error);
@@ -207,11 +206,6 @@ void ClipRecorder::close() {
   wake_.notify_all();
   if (encoder_.joinable()) encoder_.join();
   if (writer_.joinable()) writer_.join();
-}
-
-std::uint64_t ClipRecorder::encode_dropped() const {
-  std::lock_guard lock(mutex_);
-  return encode_dropped_;
 }
 
 std::shared_ptr<ClipRecorder> ClipRegistry::open(const std::string& camera, ClipOptions options) {

@@ -78,8 +78,6 @@ class ClipRecorder {
   // Writes what the open clips hold, waits for the writer, stops the threads. Idempotent.
   void close();
 
-  std::uint64_t encode_dropped() const;
-
  private:
   struct Open {
     std::vector<std::string> ids;
@@ -109,7 +107,6 @@ class ClipRecorder {
   std::vector<Open> open_;
   std::deque<Open> writing_;
   std::optional<std::pair<cv::Mat, WallTime>> to_encode_;
-  std::uint64_t encode_dropped_ = 0;
   MediaFormatPtr source_format_;  // the source's packets' format, remuxable or not
   bool source_packets_ = false;   // the source's own packets are kept (else processed frames are encoded)
   bool stopping_ = false, closed_ = false;

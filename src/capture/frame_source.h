@@ -61,8 +61,6 @@ class FrameSource {
   // Sources that read encoded video (the FFmpeg backend) hand every video packet to `sink`, on the capture thread,
   // for clips. Before open(). False when the source has no packets: clips of it are encoded from its frames.
   virtual bool set_packet_sink(VideoReader::PacketSink sink) { (void)sink; return false; }
-  // How it reads and decodes, for the log ("FFmpeg h264 1920x1080, software"); "" when there is nothing to say.
-  virtual std::string describe() const { return ""; }
 };
 
 std::unique_ptr<FrameSource> make_frame_source(const SourceSpec& spec, const SourceOptions& options);

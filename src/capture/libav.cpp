@@ -482,7 +482,7 @@ struct Output {
   }
 };
 
-Status write_packets(Output& out, const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets) {
+Result<double> write_packets(Output& out, const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets) {
   if (const int r = avformat_alloc_output_context2(&out.ctx, nullptr, "mp4", path.c_str()); r < 0 || !out.ctx)
     return make_error(ErrorCode::Unsupported, "this FFmpeg cannot write MP4: " + av_error(r));
   AVStream* st = avformat_new_stream(out.ctx, nullptr);
@@ -498,7 +498,7 @@ Status write_packets(Output& out, const std::string& path, const MediaFormat& fo
   if (h < 0) return make_error(ErrorCode::Unsupported, "cannot start an MP4 of " + describe_format(format) + ": " + av_error(h));
   const std::int64_t base = packets.front()->dts;
   AVPacket* pkt = av_packet_alloc();
-  std::int64_t last_duration = 0;
+  std::int64_t last_duration = 0, written = 0;
   for (std::size_t i = 0; i < packets.size(); ++i) {
     const auto& p = packets[i];
     if (av_new_packet(pkt, static_cast<int>(p->data.size())) < 0) break;
@@ -509,6 +509,7 @@ Status write_packets(Output& out, const std::string& path, const MediaFormat& fo
     // or a demuxer would drop the last frame.
     pkt->duration = p->duration > 0 ? p->duration : i + 1 < packets.size() ? packets[i + 1]->dts - p->dts : last_duration;
     last_duration = pkt->duration;
+    written += pkt->duration;
     pkt->flags = p->key ? AV_PKT_FLAG_KEY : 0;
     pkt->stream_index = 0;
     av_packet_rescale_ts(pkt, format.time_base, st->time_base);
@@ -520,16 +521,16 @@ Status write_packets(Output& out, const std::string& path, const MediaFormat& fo
   av_packet_free(&pkt);
   if (const int r = av_write_trailer(out.ctx); r < 0)
     return make_error(ErrorCode::Unavailable, "finishing " + path + " failed: " + av_error(r));
-  return ok_status();
+  return static_cast<double>(written) * av_q2d(format.time_base);
 }
 
 }  // namespace
 
-Status write_clip(const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets) {
+Result<double> write_clip(const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets) {
   quiet_ffmpeg();
   if (packets.empty()) return make_error(ErrorCode::InvalidArgument, "no video to write");
   const std::string part = path + ".part";  // readers never see a half-written clip
-  Status s = [&] {
+  Result<double> s = [&] {
     Output out;
     return write_packets(out, part, format, packets);
   }();

@@ -82,7 +82,8 @@ class VideoEncoder {
 };
 
 // Writes `packets` (decode order, the first a keyframe) as an MP4 file at `path`, timestamps shifted to start at 0.
-Status write_clip(const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets);
+// Returns the clip's length in seconds (the sum of its packets' durations).
+Result<double> write_clip(const std::string& path, const MediaFormat& format, const std::vector<PacketPtr>& packets);
 
 // Reads a video file's length and codec back (tests, `vigil` diagnostics).
 struct ClipInfo {

@@ -52,11 +52,6 @@ class LibavSource : public FrameSource {
     return true;
   }
 
-  std::string describe() const override {
-    auto f = reader_.format();
-    return f ? "FFmpeg " + describe_format(*f) + ", " + reader_.decoder_notes() : "FFmpeg";
-  }
-
  private:
   SourceSpec spec_;
   ReaderOptions options_;

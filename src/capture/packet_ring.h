@@ -39,10 +39,8 @@ class PacketRing {
   std::vector<PacketPtr> since(double from_t) const;
 
   bool empty() const { return packets_.empty(); }
-  double oldest_t() const { return packets_.empty() ? 0 : packets_.front()->t; }
   double newest_t() const { return newest_t_; }
   std::size_t bytes() const { return bytes_; }
-  std::size_t size() const { return packets_.size(); }
 
  private:
   void trim();

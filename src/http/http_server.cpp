@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 
 #include <httplib.h>
 #include <sys/socket.h>
@@ -89,6 +91,25 @@ bool read_body(const httplib::Request& req, const httplib::ContentReader& reader
 void apply(const HttpResponse& in, httplib::Response& out) {
   out.status = in.status == 200 ? -1 : in.status;  // unset: the library answers 200, or 206 to a Range request
   for (const auto& [k, v] : in.headers) out.set_header(k, v);
+  if (!in.file.empty()) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(in.file, ec);
+    if (ec) {
+      out.status = 404;
+      out.set_content(R"({"code":"NotFound","message":"the file is gone"})", "application/json");
+      return;
+    }
+    out.set_content_provider(static_cast<std::size_t>(size), in.content_type.c_str(),
+                             [path = in.file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               std::ifstream f(path, std::ios::binary);
+                               if (!f.seekg(static_cast<std::streamoff>(offset))) return false;
+                               std::string chunk(std::min<std::size_t>(length, 64u << 10), '\0');
+                               f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+                               const auto got = static_cast<std::size_t>(f.gcount());
+                               return got > 0 && sink.write(chunk.data(), got);
+                             });
+    return;
+  }
   if (in.stream) {
     out.set_content_provider(in.content_type.c_str(), [stream = in.stream](std::size_t, httplib::DataSink& sink) {
       const StreamWriter write = [&sink](std::string_view chunk) {

@@ -42,6 +42,9 @@ struct HttpResponse {
   // returns false, a write fails, or the server stops; then the connection closes. It runs on the request's
   // pool thread, so it should wait (on a condition, with a timeout) between chunks rather than spin.
   std::function<bool(const StreamWriter&)> stream;
+  // When set, the body is this file, read as it is sent; the library answers Range requests from it (206) reading only
+  // the bytes asked for (clips that a browser seeks in).
+  std::string file;
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;

@@ -1,8 +1,8 @@
 #include "http/review_api.h"
 
 #include <charconv>
+#include <filesystem>
 
-#include "core/files.h"
 #include "core/json_text.h"
 #include "core/time_util.h"
 #include "http/embedded_files.h"
@@ -31,10 +31,12 @@ Result<int> int_param(const HttpRequest& req, const char* name, int def, int min
 
 HttpResponse file_reply(const std::optional<std::string>& path, const char* type, const std::string& what) {
   if (!path) return problem(404, "NotFound", "this alert has no " + what);
-  auto bytes = read_file(*path);
-  if (!bytes) return problem(404, "NotFound", "the " + what + " of this alert is gone (retention deleted it)");
-  // The library answers Range requests (206) from this body.
-  return {200, type, std::move(*bytes), {{"Cache-Control", "private, max-age=3600"}, {"Accept-Ranges", "bytes"}}, {}};
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(*path, ec))
+    return problem(404, "NotFound", "the " + what + " of this alert is gone (retention deleted it)");
+  HttpResponse r{200, type, "", {{"Cache-Control", "private, max-age=3600"}, {"Accept-Ranges", "bytes"}}, {}};
+  r.file = *path;  // read in the ranges asked for, not whole per request
+  return r;
 }
 
 }  // namespace
