@@ -98,8 +98,7 @@ void AlertIndex::set_no_clip(const std::vector<std::string>& ids) {
   }
 }
 
-nlohmann::json AlertIndex::row_json(void* stmt) const {
-  Stmt& q = *static_cast<Stmt*>(stmt);
+nlohmann::json AlertIndex::row_json(Stmt& q) {
   const std::string id = q.text(0);
   nlohmann::json j = {{"id", id},           {"time", q.text(1)},     {"camera", q.text(2)}, {"tag", q.text(3)},
                       {"event", q.text(4)}, {"objectId", q.text(5)}, {"probability", q.real(6)}};
@@ -137,7 +136,7 @@ nlohmann::json AlertIndex::list(const http::AlertQuery& in) {
     q.bind(static_cast<int>(i + 1), binds[i]);
     n.bind(static_cast<int>(i + 1), binds[i]);
   }
-  while (q.step() == SQLITE_ROW) out["alerts"].push_back(row_json(&q));
+  while (q.step() == SQLITE_ROW) out["alerts"].push_back(row_json(q));
   if (n.step() == SQLITE_ROW) out["total"] = n.i64(0);
   for (const char* column : {"camera", "tag"}) {
     Stmt d(db_, (std::string("SELECT DISTINCT ") + column + " FROM alerts ORDER BY 1").c_str());
@@ -152,7 +151,7 @@ std::optional<nlohmann::json> AlertIndex::get(const std::string& id) {
   Stmt q(db_, (std::string("SELECT ") + kColumns + " FROM alerts WHERE id = ?").c_str());
   q.bind(1, id);
   if (q.step() != SQLITE_ROW) return std::nullopt;
-  return row_json(&q);
+  return row_json(q);
 }
 
 bool AlertIndex::set_reviewed(const std::string& id, bool reviewed) {

@@ -23,6 +23,10 @@
 
 struct sqlite3;
 
+namespace vigil {
+class Stmt;
+}
+
 namespace vigil::deploy {
 
 class AlertIndex : public http::AlertCatalog {
@@ -53,7 +57,7 @@ class AlertIndex : public http::AlertCatalog {
 
  private:
   AlertIndex(sqlite3* db) : db_(db) {}
-  nlohmann::json row_json(void* stmt) const;
+  static nlohmann::json row_json(Stmt& q);
   void forget_file(const std::string& column, const std::string& path);  // removed unless another alert has it
 
   sqlite3* db_;

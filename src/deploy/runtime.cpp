@@ -93,7 +93,6 @@ struct Runtime::Impl {
   std::map<std::string, std::shared_ptr<AlertSlot>> alerts;
   std::map<std::string, std::unique_ptr<http::PreviewServer>> previews;  // by host:port
   std::map<std::string, http::PreviewServer*> preview_of;                // camera module → its server
-  std::map<std::string, http::PreviewSecurity> preview_security;         // by host:port
   bool need_mqtt = false;
   std::string broker_uri;
   std::unique_ptr<LocalBroker> broker;  // when modules need MQTT and --broker is not given
@@ -392,8 +391,7 @@ Status Runtime::Impl::plan_previews() {
     if (!server) {
       server = std::make_unique<http::PreviewServer>(metrics, capture::preview_security(c));
       if (evidence) server->set_catalog(evidence->index());
-      preview_security[key] = capture::preview_security(c);
-    } else if (preview_security[key] != capture::preview_security(c)) {
+    } else if (server->security() != capture::preview_security(c)) {
       return make_error(ErrorCode::InvalidArgument, "module " + name + ": it shares the preview " + key +
                                                         " with another camera but not its PREVIEW_USERS, PREVIEW_TOKEN or "
                                                         "TLS files; give both the same, or this one its own PREVIEW_PORT");

@@ -139,10 +139,13 @@ std::string AccessControl::describe() const {
 }
 
 bool AccessControl::too_many_failures(const std::string& addr, Clock::time_point now) {
-  auto& f = failures_[addr];
+  auto it = failures_.find(addr);
+  if (it == failures_.end()) return false;
+  auto& f = it->second;
   f.erase(std::remove_if(f.begin(), f.end(), [&](auto t) { return now - t > std::chrono::minutes(1); }), f.end());
-  if (f.empty()) failures_.erase(addr);
-  return failures_.count(addr) && failures_[addr].size() >= kFailuresPerMinute;
+  const bool over = f.size() >= kFailuresPerMinute;
+  if (f.empty()) failures_.erase(it);
+  return over;
 }
 
 std::optional<std::string> AccessControl::session_user(const HttpRequest& req) {
@@ -184,8 +187,9 @@ HttpResponse AccessControl::login(const HttpRequest& req) {
       return login_page(429, "too many failed logins from this address: wait a minute");
   }
   auto it = users_.find(user);
-  // A name that is not a user costs the same time as a wrong password.
-  const bool ok = verify_password(field("password"), it != users_.end() ? it->second : hash_password("", 210000)) && it != users_.end();
+  // A name that is no user is checked against a fixed hash, so it costs what a wrong password costs.
+  static const std::string nobody = hash_password(random_bytes(16));
+  const bool ok = verify_password(field("password"), it != users_.end() ? it->second : nobody) && it != users_.end();
   std::lock_guard lock(mutex_);
   if (!ok) {
     failures_[req.remote_addr].push_back(Clock::now());

@@ -24,13 +24,11 @@ std::string HttpRequest::param(const std::string& name) const {
 }
 
 struct HttpServer::Impl {
-  std::unique_ptr<httplib::Server> owned;
-  httplib::Server& server;
+  std::unique_ptr<httplib::Server> server;  // an SSLServer with a certificate
   ErrorRenderer render_error;
   Gate gate;
   bool tls = false;
   std::string tls_error;
-  explicit Impl(std::unique_ptr<httplib::Server> s) : owned(std::move(s)), server(*owned) {}
 };
 
 namespace {
@@ -140,13 +138,10 @@ std::unique_ptr<httplib::Server> make_server(const ServerOptions& o, std::string
 
 }  // namespace
 
-HttpServer::HttpServer(ServerOptions options) {
-  std::string tls_error;
-  auto made = make_server(options, tls_error);
-  impl_ = std::make_unique<Impl>(std::move(made));
+HttpServer::HttpServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->server = make_server(options, impl_->tls_error);
   impl_->tls = !options.tls_cert_file.empty() || !options.tls_key_file.empty();
-  impl_->tls_error = tls_error;
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   s.set_payload_max_length(options.max_body_bytes);
   s.set_read_timeout(options.read_timeout_s, 0);
   s.set_write_timeout(options.write_timeout_s, 0);
@@ -182,7 +177,7 @@ HttpServer::HttpServer(ServerOptions options) {
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::route(const std::string& method, const std::string& pattern, Handler plain_handler) {
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   Handler handler = [this, h = std::move(plain_handler)](const HttpRequest& req) {
     if (impl_->gate)
       if (auto answer = impl_->gate(req)) return *answer;
@@ -212,7 +207,7 @@ bool HttpServer::tls() const { return impl_->tls; }
 
 Status HttpServer::listen(const std::string& host, int port) {
   if (!impl_->tls_error.empty()) return make_error(ErrorCode::InvalidArgument, impl_->tls_error);
-  auto& s = impl_->server;
+  auto& s = *impl_->server;
   if (port == 0) {
     port_ = s.bind_to_any_port(host);
     if (port_ <= 0) return make_error(ErrorCode::Unavailable, "cannot listen on " + host + " (any port)");
@@ -226,15 +221,15 @@ Status HttpServer::listen(const std::string& host, int port) {
   return ok_status();
 }
 
-void HttpServer::run() { impl_->server.listen_after_bind(); }
+void HttpServer::run() { impl_->server->listen_after_bind(); }
 
 void HttpServer::start() {
   thread_ = std::thread([this] { run(); });
-  for (int i = 0; i < 2000 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 2000 && !impl_->server->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 void HttpServer::stop() {
-  impl_->server.stop();
+  impl_->server->stop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -41,6 +41,7 @@ class PreviewServer {
   void set_catalog(std::shared_ptr<AlertCatalog> catalog);  // thread-safe
   Status listen(const std::string& host, int port);  // errors: the port, the TLS files, PREVIEW_USERS
   bool tls() const { return server_.tls(); }
+  const PreviewSecurity& security() const { return security_; }
   std::string access() const;  // who may see it, for the start-up log
   int port() const { return server_.port(); }
   void start();

@@ -93,7 +93,7 @@ class Parser {
 
   // A type mismatch vigil can see when parsing (`temp > 100`, a string property against a number): edgeHub takes
   // the route, and that part is undefined for every message at run time. Kept as a warning with the advice.
-  void type_error(const ExprPtr& at, const std::string& message) {
+  void type_warning(const ExprPtr& at, const std::string& message) {
     warnings.push_back("column " + std::to_string(at->column) + ": " + message +
                        "; as written it is undefined for every message");
   }
@@ -141,13 +141,13 @@ class Parser {
     if (!known(e->type)) return;
     for (Type t : allowed)
       if (t == e->type) return;
-    type_error(e, "operator " + op + " cannot take " + type_name(e->type) + hint(e));
+    type_warning(e, "operator " + op + " cannot take " + type_name(e->type) + hint(e));
   }
 
   void need_same(const ExprPtr& a, const ExprPtr& b, const std::string& op) {
     if (known(a->type) && known(b->type) && a->type != b->type) {
       const ExprPtr& prop = (a->type == Type::String) ? a : b;
-      type_error(a, "operator " + op + " compares " + type_name(a->type) + " with " + type_name(b->type) + hint(prop));
+      type_warning(a, "operator " + op + " compares " + type_name(a->type) + " with " + type_name(b->type) + hint(prop));
     }
   }
 
@@ -234,7 +234,7 @@ class Parser {
       if (error || !operand) return nullptr;
       const bool neg = t.t == Tok::Minus;
       if (!neg && known(operand->type) && operand->type != Type::Bool)
-        type_error(operand, "NOT applies to the value right after it, here " + std::string(type_name(operand->type)) +
+        type_warning(operand, "NOT applies to the value right after it, here " + std::string(type_name(operand->type)) +
                                 "; to negate a comparison write NOT (a = b)");
       if (neg) need(operand, {Type::Number}, "'" + t.text + "'");
       const Type type = neg ? Type::Number : operand->type == Type::Null ? Type::Null : Type::Bool;  // NOT null is null
