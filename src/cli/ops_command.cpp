@@ -56,7 +56,7 @@ int run_list(const OpsOptions& o) {
     std::cout << status->dump(2) << "\n";
     return 0;
   }
-  std::cout << deploy::format_module_table(states, unix_now_ms()) << std::flush;
+  std::cout << deploy::format_module_table(states, unix_now_ms()) << deploy::format_reported((*status)["modules"]) << std::flush;
   if (pid == 0) std::cerr << "(vigil run is not running on " << dir << "; this is what it last reported)\n";
   else std::cerr << "(the vigil run of " << dir << ", pid " << pid << ")\n";
   return 0;

@@ -34,7 +34,11 @@ std::int64_t mtime_of(const std::string& path) {
 void write_state(deploy::StateDir& state, deploy::Runtime& rt, const deploy::LoadedDeployment& loaded, std::int64_t started,
                  std::map<std::string, nlohmann::json>& written_traces) {
   nlohmann::json modules = nlohmann::json::array();
-  for (const auto& s : rt.supervisor().states()) modules.push_back(deploy::state_to_json(s));
+  const auto reported = rt.reported_properties();
+  for (const auto& s : rt.supervisor().states()) {
+    modules.push_back(deploy::state_to_json(s));
+    if (auto r = reported.find(s.name); r != reported.end()) modules.back()["reported"] = r->second;
+  }
   (void)state.write_json("status.json", {{"pid", static_cast<int>(getpid())},
                                          {"manifest", loaded.origin},
                                          {"startedAt", started},
@@ -71,8 +75,6 @@ int run_deployment(const RunOptions& o) {
   ro.extra_uplinks = o.upstream;
   if (o.isolate) {
     ro.isolate = true;
-    std::error_code ec;
-    ro.self_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
     if (!loaded->manifest_path.empty()) ro.module_args = {"--manifest", std::filesystem::absolute(loaded->manifest_path).string()};
     if (!o.env_file.empty()) ro.module_args.insert(ro.module_args.end(), {"--env-file", std::filesystem::absolute(o.env_file).string()});
     for (const auto& s : o.sets) ro.module_args.insert(ro.module_args.end(), {"--set", s});
@@ -130,6 +132,9 @@ deploy::RuntimeOptions runtime_options(const RunOptions& o, const deploy::Loaded
   ro.work_dir = work;
   ro.device_id = o.device_id;
   ro.broker = o.broker;
+  ro.edge_listen = o.edge_listen;
+  std::error_code ec;
+  ro.self_exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   ro.model_device = o.device;
   ro.retention.public_url = o.public_url;
   ro.retention.max_age_days = o.clips_max_days;
@@ -146,6 +151,8 @@ void add_common(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--set,-s", o.sets, "MODULE.KEY=VALUE: a module's env setting (repeatable)");
   cmd->add_option("--device-id", o.device_id, "this device's id (connectionDeviceId, topics)")->capture_default_str();
   cmd->add_option("--broker", o.broker, "MQTT broker for vigil:exec modules (default: a local mosquitto)");
+  cmd->add_option("--edge-listen", o.edge_listen, "HOST[:PORT] where vigil:iotedge modules connect, as to edgeHub "
+                  "(MQTT over TLS; the Azure IoT SDKs use port 8883)")->capture_default_str();
   cmd->add_option("--device", o.device, "cpu or cuda, for the models")->capture_default_str();
 }
 

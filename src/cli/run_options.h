@@ -16,6 +16,7 @@ namespace vigil::cli {
 
 struct RunOptions {
   std::string manifest, env_file, state_dir, device_id = "vigil", broker, device = "cpu";
+  std::string edge_listen = "127.0.0.1:8883";  // vigil:iotedge modules' MQTT/TLS endpoint
   bool isolate = false;
   std::vector<std::string> upstream, sets;
   std::string public_url;        // clips' links in follow-up messages
@@ -26,7 +27,7 @@ struct RunOptions {
   double timeout_s = 3600;
 };
 
-void add_common(CLI::App* cmd, RunOptions& o);  // --env-file, --set, --device-id, --broker, --device
+void add_common(CLI::App* cmd, RunOptions& o);  // --env-file, --set, --device-id, --broker, --edge-listen, --device
 deploy::RuntimeOptions runtime_options(const RunOptions& o, const deploy::LoadedDeployment& loaded, const std::string& work);
 void print_warnings(const deploy::Deployment& d);
 

@@ -1,5 +1,9 @@
 #include "core/files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -18,6 +22,28 @@ Result<std::string> read_file(const std::string& path, std::size_t max_bytes) {
   if (size > 0 && !in.read(data.data(), static_cast<std::streamsize>(size)))
     return make_error(ErrorCode::Unavailable, "cannot read " + path);
   return data;
+}
+
+Status write_file_atomic(const std::string& path, const std::string& data, unsigned mode) {
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(ErrorCode::Unavailable, "cannot write " + tmp + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);  // an old temporary file keeps its mode through O_TRUNC
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  const bool ok = done == data.size() && ::fsync(fd) == 0;
+  const std::string why = std::strerror(errno);
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::Unavailable, "cannot write " + path + ": " + (ok ? std::strerror(errno) : why) + " (is the disk full?)");
+  }
+  return ok_status();
 }
 
 std::vector<std::string> split_lines(const std::string& text) {

@@ -12,15 +12,33 @@
 
 namespace vigil::deploy {
 
-Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_dir) {
+namespace {
+
+// Per-listener security: the plain loopback listener lets vigil's own modules in as before; the edge listener only
+// the hub and modules with valid SAS tokens (the plugin decides).
+std::string edge_conf(const EdgeListener& e) {
+  std::string c = "listener " + std::to_string(e.port) + " " + e.host + "\nallow_anonymous false\ncertfile " + e.cert_file +
+                  "\nkeyfile " + e.key_file + "\nplugin " + e.plugin + "\n";
+  for (const auto& [key, value] : e.plugin_options) c += "plugin_opt_" + key + " " + value + "\n";
+  return c;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_dir, const EdgeListener* edge) {
   auto port = free_loopback_port();
   if (!port) return port.error();
+  if (edge && tcp_connects(edge->host, edge->port, 200))
+    return make_error(ErrorCode::Unavailable, "the edge listener's address " + edge->host + ":" + std::to_string(edge->port) +
+                                                  " is in use (another edgeHub or MQTT broker?); stop it, or pass "
+                                                  "--edge-listen HOST:PORT");
   const std::string conf = work_dir + "/mosquitto.conf", store = work_dir + "/broker/";
   std::error_code ec;
   std::filesystem::create_directories(store, ec);
   {
     std::ofstream f(conf, std::ios::trunc);
-    f << "# written by vigil run for its modules over MQTT\nlistener " << *port << " 127.0.0.1\nallow_anonymous true\n"
+    f << "# written by vigil run for its modules over MQTT\n" << (edge ? "per_listener_settings true\n" : "")
+      << "listener " << *port << " 127.0.0.1\nallow_anonymous true\n" << (edge ? edge_conf(*edge) : "")
       << "# sessions and QoS 1 messages outlive a restart of the broker (saved on every change)\n"
       << "persistence true\npersistence_location " << store << "\nautosave_interval 1\nautosave_on_changes true\n"
       // Started as root, mosquitto would drop to its own user, which cannot reach a state folder under /root or a
@@ -28,7 +46,7 @@ Result<std::unique_ptr<LocalBroker>> LocalBroker::start(const std::string& work_
       << (::geteuid() == 0 ? "user root\n" : "");
     if (!f) return make_error(ErrorCode::Unavailable, "cannot write " + conf);
   }
-  std::unique_ptr<LocalBroker> b(new LocalBroker(conf, *port));
+  std::unique_ptr<LocalBroker> b(new LocalBroker(conf, *port, edge ? edge->host : "", edge ? edge->port : 0));
   if (auto s = b->spawn(); !s) return s.error();
   b->watcher_ = std::thread([p = b.get()] { (void)guarded("broker", "watcher", [p] { p->watch(); }); });
   return b;
@@ -39,12 +57,18 @@ LocalBroker::~LocalBroker() { stop(); }
 Status LocalBroker::spawn() {
   ChildOptions co;
   co.argv = {"mosquitto", "-c", conf_};
-  co.on_line = [](const std::string& line) { LOG_DEBUG("broker", line); };
+  co.on_line = [](const std::string& line) {  // the edge plugin's refusals matter to the user; the rest is chatter
+    if (line.find("vigil: ") != std::string::npos) LOG_WARN("broker", line.substr(line.find("vigil: ") + 7));
+    else LOG_DEBUG("broker", line);
+  };
   auto child = ChildProcess::spawn(co);
   if (!child)
     return make_error(ErrorCode::Unavailable, "modules over MQTT need a broker: " + child.error().message +
                                                   " (install mosquitto, or pass --broker mqtt://host:port)");
-  for (int i = 0; i < 250 && !tcp_connects("127.0.0.1", port_, 200); ++i) {
+  const auto listening = [this] {
+    return tcp_connects("127.0.0.1", port_, 200) && (edge_host_.empty() || tcp_connects(edge_host_, edge_port_, 200));
+  };
+  for (int i = 0; i < 250 && !listening(); ++i) {
     if (auto code = (*child)->poll())
       return make_error(ErrorCode::Unavailable, "the local mosquitto exited with code " + std::to_string(*code) +
                                                     " (run `mosquitto -c " + conf_ + "` to see why)");

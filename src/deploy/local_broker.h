@@ -13,16 +13,27 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "core/result.h"
 #include "deploy/child_process.h"
 
 namespace vigil::deploy {
 
+// A second listener for modules written with the Azure IoT SDKs (deploy/edge_env.h): MQTT over TLS, no anonymous
+// clients, behind the vigil_edge_auth plugin. The plain loopback listener stays as it is for vigil's own modules.
+struct EdgeListener {
+  std::string host;
+  int port = 8883;
+  std::string cert_file, key_file, plugin;
+  std::vector<std::pair<std::string, std::string>> plugin_options;
+};
+
 class LocalBroker {
  public:
-  // Writes mosquitto.conf in `work_dir`, starts mosquitto and waits until it listens.
-  static Result<std::unique_ptr<LocalBroker>> start(const std::string& work_dir);
+  // Writes mosquitto.conf in `work_dir`, starts mosquitto and waits until it listens (on both listeners with `edge`).
+  static Result<std::unique_ptr<LocalBroker>> start(const std::string& work_dir, const EdgeListener* edge = nullptr);
   ~LocalBroker();  // stop()
   LocalBroker(const LocalBroker&) = delete;
   LocalBroker& operator=(const LocalBroker&) = delete;
@@ -31,12 +42,15 @@ class LocalBroker {
   void stop();  // any thread
 
  private:
-  LocalBroker(std::string conf, int port) : conf_(std::move(conf)), port_(port) {}
+  LocalBroker(std::string conf, int port, std::string edge_host, int edge_port)
+      : conf_(std::move(conf)), port_(port), edge_host_(std::move(edge_host)), edge_port_(edge_port) {}
   Status spawn();  // starts mosquitto and waits (up to 5 s) until it listens
   void watch();
 
   const std::string conf_;
   const int port_;
+  const std::string edge_host_;  // empty without an edge listener
+  const int edge_port_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::unique_ptr<ChildProcess> child_;

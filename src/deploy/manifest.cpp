@@ -90,15 +90,17 @@ Result<ModuleKind> kind_of(const std::string& image, std::vector<std::string>& a
   if (head == "vigil:camera") return ModuleKind::Camera;
   if (head == "vigil:vision") return ModuleKind::Vision;
   if (head == "vigil:alert") return ModuleKind::Alert;
-  if (head == "vigil:exec") {
-    if (args.empty()) return bad(where, "vigil:exec needs a command, e.g. \"vigil:exec python3 my_module.py\"");
+  if (head == "vigil:exec" || head == "vigil:iotedge") {
+    if (args.empty()) return bad(where, head + " needs a command, e.g. \"" + head + " python3 main.py\"");
     return ModuleKind::Exec;
   }
   if (head.rfind("vigil:", 0) == 0)
-    return bad(where, "unknown module kind '" + head + "'; vigil runs vigil:camera, vigil:vision, vigil:alert and vigil:exec");
+    return bad(where, "unknown module kind '" + head + "'; vigil runs vigil:camera, vigil:vision, vigil:alert, vigil:exec "
+                      "and vigil:iotedge");
   return bad(where, "'" + image + "' looks like a Docker image; vigil runs no containers. Replace it with the module's "
                     "kind: vigil:camera (the camera module), vigil:vision MODEL_DIR (the Custom Vision model), "
-                    "vigil:alert (the alert module), or vigil:exec COMMAND (your own program, joining over MQTT)");
+                    "vigil:alert (the alert module), vigil:iotedge COMMAND (your module written with an Azure IoT SDK, "
+                    "unchanged) or vigil:exec COMMAND (your own program, joining over MQTT)");
 }
 
 Result<RestartPolicy> restart_policy(const std::string& s, const std::string& where) {
@@ -149,6 +151,7 @@ Result<ModuleSpec> parse_module(const std::string& name, json m, const Variables
   if (!image) return image.error();
   spec.image = *image;
   auto kind = kind_of(spec.image, spec.args, where + ".settings.image");
+  spec.iotedge = trim(spec.image).rfind("vigil:iotedge", 0) == 0;
   if (!kind) return kind.error();
   spec.kind = *kind;
 

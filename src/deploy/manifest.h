@@ -15,6 +15,8 @@
 //                             served over the Custom Vision HTTP API when a port is bound or env PORT is set
 //   vigil:alert               the alert module; its desired properties are the alert rules
 //   vigil:exec COMMAND ARGS…  an external program that joins the hub over MQTT (edgeHub topics)
+//   vigil:iotedge COMMAND …   a module written with an Azure IoT SDK, run unchanged with the IoT Edge module
+//                             environment (deploy/edge_env.h): an exec module that connects as it would to edgeHub
 // From createOptions vigil reads HostConfig.PortBindings (a module's HTTP port) and Healthcheck (Docker's form; see
 // deploy/health_rules.h).
 // `$upstream` goes to the uplinks named in `$edgeHub` desired "uplinks" (vigil's key; URIs as for --upstream).
@@ -59,6 +61,7 @@ struct ModuleSpec {
   ModuleKind kind = ModuleKind::Exec;
   std::string image;               // as written, e.g. "vigil:vision ../models/fruit"
   std::vector<std::string> args;   // the words after the kind (shell-like quoting)
+  bool iotedge = false;            // vigil:iotedge (kind Exec, with the IoT Edge module environment)
   std::map<std::string, std::string> env;
   bool running = true;             // status: running | stopped
   RestartPolicy restart = RestartPolicy::Always;

@@ -137,4 +137,13 @@ Result<std::chrono::system_clock::time_point> parse_since(const std::string& tex
   return now - std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(total));
 }
 
+std::string format_reported(const nlohmann::json& modules) {
+  std::string out;
+  if (!modules.is_array()) return out;
+  for (const auto& m : modules)
+    if (m.is_object() && m.contains("reported") && m["reported"].is_object())
+      out += "  " + m.value("name", "?") + "  " + m["reported"].dump() + "\n";
+  return out.empty() ? out : "Reported properties:\n" + out;
+}
+
 }  // namespace vigil::deploy

@@ -11,8 +11,9 @@
 #include "core/net.h"
 #include "core/text.h"
 #include "deploy/health_check.h"
-#include "deploy/local_broker.h"
+#include "deploy/edge_env.h"
 #include "deploy/evidence.h"
+#include "deploy/local_broker.h"
 #include "deploy/local_modules.h"
 #include "deploy/snapshots.h"
 #include "deploy/spec_diff.h"
@@ -98,6 +99,9 @@ struct Runtime::Impl {
   std::unique_ptr<LocalBroker> broker;  // when modules need MQTT and --broker is not given
   std::unique_ptr<hub::MqttClient> mqtt;
   std::unique_ptr<hub::MqttTransport> transport;
+  bool need_edge = false;                 // some module is vigil:iotedge
+  std::unique_ptr<EdgeEnvironment> edge;  // then: its listener, CA and workload APIs
+  hub::ModuleTwins twins;                 // and their module twins
   std::unique_ptr<Supervisor> supervisor;
   bool started = false;
   capture::FrameStore frames{16};         // filled only while some alert module's rules ask for snapshots; 16 frames
@@ -120,6 +124,8 @@ struct Runtime::Impl {
   void attach_local_inputs(const std::vector<hub::Route>& routes);
   Status plan_previews();
   Status start_broker();
+  Result<hub::MqttOptions> hub_connection();  // the broker, and how the hub connects to it
+  Result<std::unique_ptr<ModuleInstance>> start_exec_module(const ModuleSpec& m);
   Result<std::unique_ptr<ModuleInstance>> start_module(const ModuleSpec& m);  // with its health check, if any
   Result<std::unique_ptr<ModuleInstance>> start_module_kind(const ModuleSpec& m);
   // An exec module's desired properties: retained on devices/{device}/modules/{module}/twin/desired, the whole
@@ -208,7 +214,10 @@ Status Runtime::Impl::plan() {
         alerts[m.name] = std::make_shared<AlertSlot>();
         break;
       }
-      case ModuleKind::Exec: need_mqtt = true; break;
+      case ModuleKind::Exec:
+        need_mqtt = true;
+        need_edge = need_edge || m.iotedge;
+        break;
     }
   }
   if (options.isolate) need_mqtt = true;
@@ -218,10 +227,26 @@ Status Runtime::Impl::plan() {
 
 Status Runtime::Impl::start_broker() {
   if (!options.broker.empty()) {
+    if (need_edge)
+      return make_error(ErrorCode::Unsupported, "vigil:iotedge modules need vigil's own broker (its edge listener checks their "
+                                                "SAS tokens and keeps their twins): run without --broker");
     broker_uri = options.broker;
     return ok_status();
   }
-  auto local = LocalBroker::start(options.work_dir);
+  std::optional<EdgeListener> listener;
+  if (need_edge) {
+    auto plugin = find_edge_plugin(options.self_exe);
+    if (!plugin) return plugin.error();
+    auto settings = parse_edge_listen(options.edge_listen);
+    if (!settings) return settings.error();
+    auto env = EdgeEnvironment::create(options.work_dir, options.device_id, *settings, *plugin);
+    if (!env) return env.error();
+    edge = std::move(*env);
+    listener = edge->listener();
+    LOG_INFO("agent", "edge listener for vigil:iotedge modules: mqtts://" << listener->host << ":" << listener->port
+                                                                          << " (vigil's CA: " << options.work_dir << "/edge/ca.pem)");
+  }
+  auto local = LocalBroker::start(options.work_dir, listener ? &*listener : nullptr);
   if (!local) return local.error();
   broker = std::move(*local);
   broker_uri = broker->uri();
@@ -267,6 +292,15 @@ Status Runtime::Impl::publish_desired(const std::string& module, const nlohmann:
     doc["$version"] = ++desired_versions[module];
   }
   return mqtt->publish(desired_topic(module), doc.dump(), 1, true, 3000);
+}
+
+Result<hub::MqttOptions> Runtime::Impl::hub_connection() {
+  if (auto s = start_broker(); !s) return s.error();
+  auto b = edge ? Result<hub::MqttOptions>(edge->hub_client()) : hub::parse_mqtt_uri(broker_uri);  // with SDK modules, over TLS
+  if (!b) return make_error(ErrorCode::InvalidArgument, "--broker: " + b.error().message);
+  b->client_id = "vigil-hub-" + options.device_id;
+  b->reconnect_max_s = 2;  // back as soon as the broker is: no later than the modules
+  return b;
 }
 
 Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module(const ModuleSpec& m) {
@@ -316,30 +350,45 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_module_kind(const M
                            if (evidence) evidence->on_alert(module, body);
                          });
     }
-    case ModuleKind::Exec: {
-      ChildOptions co;
-      co.argv = m.args;
-      co.env = m.env;
-      auto b = hub::parse_mqtt_uri(broker_uri);
-      co.env["VIGIL_MQTT_URI"] = broker_uri;
-      co.env["VIGIL_MQTT_HOST"] = b ? b->host : "127.0.0.1";
-      co.env["VIGIL_MQTT_PORT"] = std::to_string(b ? b->port : 1883);
-      co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = options.device_id;
-      co.env["IOTEDGE_MODULEID"] = co.env["VIGIL_MODULE_ID"] = m.name;
-      co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
-      co.env["VIGIL_DESIRED_TOPIC"] = desired_topic(m.name);
-      co.env["VIGIL_DESIRED_PROPERTIES"] = m.desired.dump();
-      co.env["PYTHONUNBUFFERED"] = "1";
-      co.cwd = options.base_dir;
-      // Retained before the module starts, so its subscription gets the current document at once.
-      if (auto s = publish_desired(m.name, m.desired); !s)
-        LOG_WARN("agent", "[" << m.name << "] its desired properties were not published: " << s.error().message
-                                 << " (it still has them in VIGIL_DESIRED_PROPERTIES)");
-      return start_exec(m.name, std::move(co),
-                        [this, name = m.name](const nlohmann::json& desired) { return publish_desired(name, desired); });
-    }
+    case ModuleKind::Exec:
+      return start_exec_module(m);
   }
   return make_error(ErrorCode::Internal, "unknown module kind");
+}
+
+// vigil:exec gets vigil's variables and its desired properties on a retained topic; vigil:iotedge the IoT Edge module
+// environment, its twin from the hub, and desired-property patches as edgeHub sends them.
+Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_exec_module(const ModuleSpec& m) {
+  ChildOptions co;
+  co.argv = m.args;
+  co.env = m.env;
+  co.env["PYTHONUNBUFFERED"] = "1";
+  co.cwd = options.base_dir;
+  if (m.iotedge) {
+    auto env = edge->module_env(m.name);
+    if (!env) return env.error();
+    for (auto& [k, v] : *env) co.env[k] = v;
+    (void)twins.set_desired(m.name, m.desired);  // the module reads them with its first GET
+    return start_exec(m.name, std::move(co), [this, name = m.name](const nlohmann::json& desired) -> Status {
+      auto patch = twins.set_desired(name, desired);
+      return patch ? transport->push_desired(name, *patch) : ok_status();
+    });
+  }
+  auto b = hub::parse_mqtt_uri(broker_uri);
+  co.env["VIGIL_MQTT_URI"] = broker_uri;
+  co.env["VIGIL_MQTT_HOST"] = b ? b->host : "127.0.0.1";
+  co.env["VIGIL_MQTT_PORT"] = std::to_string(b ? b->port : 1883);
+  co.env["IOTEDGE_DEVICEID"] = co.env["VIGIL_DEVICE_ID"] = options.device_id;
+  co.env["IOTEDGE_MODULEID"] = co.env["VIGIL_MODULE_ID"] = m.name;
+  co.env["IOTEDGE_GATEWAYHOSTNAME"] = b ? b->host : "127.0.0.1";
+  co.env["VIGIL_DESIRED_TOPIC"] = desired_topic(m.name);
+  co.env["VIGIL_DESIRED_PROPERTIES"] = m.desired.dump();
+  // Retained before the module starts, so its subscription gets the current document at once.
+  if (auto s = publish_desired(m.name, m.desired); !s)
+    LOG_WARN("agent", "[" << m.name << "] its desired properties were not published: " << s.error().message
+                             << " (it still has them in VIGIL_DESIRED_PROPERTIES)");
+  return start_exec(m.name, std::move(co),
+                    [this, name = m.name](const nlohmann::json& desired) { return publish_desired(name, desired); });
 }
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -458,13 +507,16 @@ Result<std::unique_ptr<Runtime>> Runtime::create(Deployment deployment, RuntimeO
 Status Runtime::start() {
   Impl& r = *impl_;
   if (r.need_mqtt) {
-    if (auto s = r.start_broker(); !s) return s;
-    auto b = hub::parse_mqtt_uri(r.broker_uri);
-    if (!b) return make_error(ErrorCode::InvalidArgument, "--broker: " + b.error().message);
-    b->client_id = "vigil-hub-" + r.options.device_id;
-    b->reconnect_max_s = 2;  // back as soon as the broker is: no later than the modules
+    auto b = r.hub_connection();
+    if (!b) return b.error();
     r.mqtt = std::make_unique<hub::MqttClient>(*b);
     r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.options.device_id);
+    if (r.edge) {
+      std::set<std::string> sdk_modules;
+      for (const auto& m : r.deployment.modules)
+        if (m.iotedge) sdk_modules.insert(m.name);
+      r.transport->serve_edge(r.twins, std::move(sdk_modules));
+    }
     r.transport->attach();
     r.hub->set_remote_sender_factory([&r](const std::string& m, const std::string& i) { return r.transport->sender_for(m, i); });
   }
@@ -595,6 +647,8 @@ Status Runtime::Impl::replace_module(const ModuleSpec& m, const std::vector<std:
                         << (m.running ? "restarting it with the new settings" : "stopping it"));
   return supervisor->replace(m);
 }
+
+std::map<std::string, nlohmann::json> Runtime::reported_properties() const { return impl_->twins.reported(); }
 
 std::map<std::string, std::string> Runtime::log_aliases() const {
   std::map<std::string, std::string> a;

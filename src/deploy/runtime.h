@@ -9,7 +9,8 @@
 //   Preview servers (one per PREVIEW_HOST:PREVIEW_PORT, every camera that shows video) · /metrics there
 //
 // MQTT is used only when some module joins over it (vigil:exec, or every module with --isolate): then the hub
-// connects to --broker, or to a mosquitto the runtime starts on a free loopback port for the run.
+// connects to --broker, or to a mosquitto the runtime starts on a free loopback port for the run. vigil:iotedge
+// modules add that mosquitto's edge listener (MQTT over TLS, SAS tokens, module twins: deploy/edge_env.h).
 #pragma once
 
 #include <memory>
@@ -37,8 +38,9 @@ struct RuntimeOptions {
   // process joined over MQTT (hub/module_link.h), supervised like an exec module. module_args name the manifest,
   // .env and --set values, so the child plans its module from the same deployment.
   bool isolate = false;
-  std::string self_exe;
+  std::string self_exe;  // this program: for --isolate, and to find the edge listener's broker plugin next to it
   std::vector<std::string> module_args;
+  std::string edge_listen = "127.0.0.1:8883";  // the edge listener for vigil:iotedge modules (deploy/edge_env.h)
   // Replay: every camera reads this clip once; no preview; no restarts; `collector` replaces the uplinks.
   std::optional<std::string> replay_clip;
   bool replay_realtime = false;
@@ -94,6 +96,8 @@ class Runtime {
   // them (checked first: a broken change leaves the running module as it is), changed desired properties apply
   // live, and what needs vigil run to start again (new or removed modules, routes, uplinks) is said in the log.
   void apply_changes(const Deployment& updated);
+  // The reported properties of each vigil:iotedge module that has reported some (with "$version").
+  std::map<std::string, nlohmann::json> reported_properties() const;
   // Aliases for log routing: camera ids → their module.
   std::map<std::string, std::string> log_aliases() const;
 

@@ -2,12 +2,12 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <charconv>
 
 #include "core/base64.h"
+#include "core/crypto.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -20,12 +20,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kSessionLife = std::chrono::hours(12);
 constexpr std::size_t kFailuresPerMinute = 5;
 const char kCookie[] = "vigil_session";
-
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) throw std::runtime_error("no randomness");
-  return out;
-}
 
 std::optional<std::string> pbkdf2(const std::string& password, const std::string& salt, int iterations, std::size_t length) {
   std::string out(length, '\0');

@@ -10,7 +10,7 @@
 #include "hub/mqtt_client.h"
 #include "hub/property_bag.h"
 #include "core/text.h"
-#include "uplink/hmac.h"
+#include "hub/sas.h"
 
 namespace vigil::uplink {
 namespace {
@@ -29,7 +29,7 @@ class IotHubUplink : public hub::EndpointSender {
     std::string password = cs_.shared_access_signature;
     if (password.empty()) {
       issued_ = now_s();
-      auto token = sas_token(id_.resource_uri, cs_.shared_access_key, issued_ + o_.token_ttl_s,
+      auto token = hub::sas_token(id_.resource_uri, cs_.shared_access_key, issued_ + o_.token_ttl_s,
                              cs_.module_id.empty() ? cs_.shared_access_key_name : "");
       if (!token) return token.error();
       password = *token;
@@ -110,22 +110,6 @@ Result<ConnectionString> parse_connection_string(const std::string& text) {
     return make_error(ErrorCode::InvalidArgument, "connection string has no SharedAccessKey (or SharedAccessSignature)");
   if (cs.x509) return make_error(ErrorCode::Unsupported, "x509 connection strings are not supported yet; use a SharedAccessKey");
   return cs;
-}
-
-Result<std::string> hmac_sha256_base64(const std::string& key_base64, const std::string& data) {
-  auto key = base64_decode(key_base64);
-  if (!key) return make_error(ErrorCode::InvalidArgument, "the SharedAccessKey is not valid base64");
-  return base64_encode(hmac_sha256(*key, data));
-}
-
-Result<std::string> sas_token(const std::string& resource_uri, const std::string& key_base64, std::int64_t expiry,
-                              const std::string& policy_name) {
-  const std::string sr = url_encode(resource_uri);
-  auto sig = hmac_sha256_base64(key_base64, sr + "\n" + std::to_string(expiry));
-  if (!sig) return sig.error();
-  std::string token = "SharedAccessSignature sr=" + sr + "&sig=" + url_encode(*sig) + "&se=" + std::to_string(expiry);
-  if (!policy_name.empty()) token += "&skn=" + policy_name;
-  return token;
 }
 
 IotHubIdentity iothub_identity(const ConnectionString& cs) {

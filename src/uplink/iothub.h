@@ -23,14 +23,6 @@ struct ConnectionString {
 // incomplete combinations are errors that say what is missing).
 Result<ConnectionString> parse_connection_string(const std::string& text);
 
-// HMAC-SHA256 of `data` with the base64-decoded `key_base64`, as base64.
-Result<std::string> hmac_sha256_base64(const std::string& key_base64, const std::string& data);
-
-// "SharedAccessSignature sr=…&sig=…&se=…[&skn=…]" for `resource_uri` (e.g. host/devices/dev), expiring at `expiry`
-// (seconds since the epoch).
-Result<std::string> sas_token(const std::string& resource_uri, const std::string& key_base64, std::int64_t expiry,
-                              const std::string& policy_name = {});
-
 // The MQTT identity for a connection string: client id, user name (with api-version), and the resource URI.
 struct IotHubIdentity {
   std::string client_id, username, resource_uri, telemetry_topic;

@@ -9,7 +9,7 @@
 #include "http/http_client.h"
 #include "hub/property_bag.h"
 #include "core/text.h"
-#include "uplink/hmac.h"
+#include "core/crypto.h"
 
 namespace vigil::uplink {
 namespace {

@@ -1,9 +1,12 @@
 // IoT Hub identities and SAS tokens against the spec's test vectors (azure-iot.md §1.2–1.4).
 #include <gtest/gtest.h>
 
+#include "hub/sas.h"
 #include "uplink/iothub.h"
 
 using namespace vigil::uplink;
+using vigil::hub::hmac_sha256_base64;
+using vigil::hub::sas_token;
 
 TEST(IotHub, HmacVectorFromThePythonSdk) {
   EXPECT_EQ(hmac_sha256_base64("NMgJDvdKTxjLi+xBxxkDDEwDJxEvOE5u8BiT0mVgPeg=", "sign this message").value(),

@@ -1,9 +1,12 @@
-#include "uplink/hmac.h"
+#include "core/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
-namespace vigil::uplink {
+#include <stdexcept>
+
+namespace vigil {
 
 std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -13,4 +16,10 @@ std::string hmac_sha256(const std::string& key, const std::string& data) {
   return std::string(reinterpret_cast<char*>(out), len);
 }
 
-}  // namespace vigil::uplink
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) throw std::runtime_error("no randomness");
+  return out;
+}
+
+}  // namespace vigil
