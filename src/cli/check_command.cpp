@@ -16,6 +16,7 @@
 #include "http/access.h"
 #include "http/http_server.h"
 #include "core/net.h"
+#include "deploy/edge_env.h"
 #include "deploy/load.h"
 #include "deploy/runtime.h"
 #include "deploy/state_dir.h"
@@ -40,7 +41,7 @@ bool preview_shows(const std::string& host, int port, const std::string& id) {
 }
 
 struct CheckOptions {
-  std::string manifest, env_file;
+  std::string manifest, env_file, edge_listen = "127.0.0.1:8883";
   std::vector<std::string> sets, upstream;
   bool warnings_as_errors = false;
 };
@@ -160,6 +161,24 @@ void check_uplinks(Report& r, const std::vector<std::string>& uplinks) {
   }
 }
 
+// vigil:iotedge modules: the broker plugin is installed and the edge listener's address is free.
+void check_edge(Report& r, const deploy::Deployment& d, const std::string& listen) {
+  std::string names;
+  for (const auto& m : d.modules)
+    if (m.iotedge) names += (names.empty() ? "" : ", ") + m.name;
+  if (names.empty()) return;
+  std::error_code ec;
+  if (auto plugin = deploy::find_edge_plugin(std::filesystem::read_symlink("/proc/self/exe", ec).string()); !plugin)
+    r.error("broker plugin for vigil:iotedge modules", plugin.error().message);
+  else r.ok("broker plugin for vigil:iotedge modules (" + *plugin + ")");
+  auto edge = deploy::parse_edge_listen(listen);
+  if (!edge) r.error("edge listener", edge.error().message);
+  else if (tcp_connects(edge->host, edge->port))
+    r.warn("edge listener " + listen, "something listens there now (a vigil run with SDK modules, edgeHub, another broker?); "
+                                      "vigil run needs it free for " + names + ", or --edge-listen HOST:PORT");
+  else r.ok("edge listener " + listen + " (for " + names + ")");
+}
+
 int run_check(const CheckOptions& o) {
   Report r;
   std::cout << "Configuration checks\n--------------------\n";
@@ -239,6 +258,7 @@ int run_check(const CheckOptions& o) {
   }
   if (exec && !on_path("mosquitto", "") && !on_path("/usr/sbin/mosquitto", ""))
     r.error("MQTT broker for vigil:exec modules", "mosquitto is not installed: install it, or run with --broker mqtt://host:port");
+  check_edge(r, d, o.edge_listen);
 
   std::cout << "\nConnectivity checks\n-------------------\n";
   std::vector<std::string> uplinks = d.uplinks;  // and those vigil run --upstream would add
@@ -257,6 +277,7 @@ void add_check_command(CLI::App& app, Action& run) {
   cmd->add_option("manifest", o->manifest, "the deployment (default: the built-in one)");
   cmd->add_option("--env-file", o->env_file, "variables for $VAR (default: .env next to the manifest)");
   cmd->add_option("--set,-s", o->sets, "MODULE.KEY=VALUE (repeatable)");
+  cmd->add_option("--edge-listen", o->edge_listen, "where vigil run will listen for vigil:iotedge modules")->capture_default_str();
   cmd->add_option("--upstream", o->upstream, "an uplink vigil run will get with --upstream (repeatable): checked too");
   cmd->add_flag("--warnings-as-errors", o->warnings_as_errors, "exit 1 on warnings too");
   cmd->callback([o, &run] { run = [o] { return run_check(*o); }; });
