@@ -44,19 +44,21 @@ bench-camera: build
 	cmake --build --preset $(PRESET) --target vigil_camera_bench -j$(JOBS)
 	bench/camera_bench.py
 
-# The route parser, the manifest reader and the alert rules (with truth files) under libFuzzer, FUZZ_SECONDS each
-# (default 60), starting from fuzz/corpus/route, fuzz/corpus/manifest and fuzz/corpus/rules.
+# The route parser, the manifest reader, the alert rules (with truth files) and what a client of the edge listener
+# sends under libFuzzer, FUZZ_SECONDS each (default 60), starting from fuzz/corpus/{route,manifest,rules,edge}.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build build-fuzz -j$(JOBS)
-	mkdir -p build-fuzz/corpus build-fuzz/corpus-manifest build-fuzz/corpus-rules
+	mkdir -p build-fuzz/corpus build-fuzz/corpus-manifest build-fuzz/corpus-rules build-fuzz/corpus-edge
 	cp -n fuzz/corpus/route/* build-fuzz/corpus/
 	cp -n fuzz/corpus/manifest/* build-fuzz/corpus-manifest/
 	cp -n fuzz/corpus/rules/* build-fuzz/corpus-rules/
+	cp -n fuzz/corpus/edge/* build-fuzz/corpus-edge/
 	./build-fuzz/fuzz/vigil_route_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus
 	./build-fuzz/fuzz/vigil_manifest_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-manifest
 	./build-fuzz/fuzz/vigil_rules_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-rules
+	./build-fuzz/fuzz/vigil_edge_fuzzer -max_total_time=$(FUZZ_SECONDS) -max_len=2048 build-fuzz/corpus-edge
 
 clean:
 	rm -rf build build-debug build-asan build-fuzz
