@@ -271,3 +271,20 @@ TEST(EdgeListen, HostAndPort) {
   for (const std::string bad : {"", ":8883", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:x", "[::1", "[::1]8883"})
     EXPECT_FALSE(deploy::parse_edge_listen(bad).ok()) << bad;
 }
+
+TEST(EdgeManifest, VigilIotedgeIsAnExecModuleWithTheEdgeEnvironment) {
+  auto d = deploy::parse_deployment_text(
+      R"({"modules": {"sdk": {"settings": {"image": "vigil:iotedge node app.js --verbose"}, "desired": {"x": 1}},
+                      "plain": {"settings": {"image": "vigil:exec python3 m.py"}}}})",
+      {}, "m.json");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  const auto* sdk = d->find("sdk");
+  ASSERT_TRUE(sdk);
+  EXPECT_EQ(sdk->kind, deploy::ModuleKind::Exec);
+  EXPECT_TRUE(sdk->iotedge);
+  EXPECT_EQ(sdk->args, (std::vector<std::string>{"node", "app.js", "--verbose"}));
+  EXPECT_FALSE(d->find("plain")->iotedge);
+  auto bare = deploy::parse_deployment_text(R"({"modules": {"sdk": {"settings": {"image": "vigil:iotedge"}}}})", {}, "m.json");
+  ASSERT_FALSE(bare.ok());
+  EXPECT_NE(bare.error().message.find("vigil:iotedge needs a command"), std::string::npos) << bare.error().message;
+}
