@@ -38,6 +38,7 @@ bench: build
 	bench/objects_bench.py
 	bench/capture_bench.py
 	bench/webhook_inflight.py
+	bench/iotedge_bench.py
 	bench/chaos.py
 
 bench-camera: build

@@ -114,24 +114,44 @@ void MqttClient::stop() {
   acked_.notify_all();
 }
 
-Status MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain, int timeout_ms) {
+Result<int> MqttClient::send_publish(const std::string& topic, const std::string& payload, int qos, bool retain) {
   if (!connected_) return make_error(ErrorCode::Unavailable, describe() + " is not connected");
   int mid = 0;
   const int rc = mosquitto_publish(mosq_, &mid, topic.c_str(), static_cast<int>(payload.size()), payload.data(), qos, retain);
   if (rc != MOSQ_ERR_SUCCESS)
     return make_error(rc == MOSQ_ERR_PAYLOAD_SIZE ? ErrorCode::TooLarge : ErrorCode::Unavailable,
                       "publish to " + describe() + ": " + mosquitto_strerror(rc));
-  std::unique_lock lock(mutex_);
+  std::lock_guard lock(mutex_);
   // The acknowledgement may have come on the network thread before this thread took the lock.
   auto early = early_acks_.find(mid);
-  bool& acked = waiting_[mid];
-  acked = early != early_acks_.end();
+  waiting_[mid] = early != early_acks_.end();
   if (early != early_acks_.end()) early_acks_.erase(early);
-  const bool ok = acked_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return acked || !started_; });
+  return mid;
+}
+
+Status MqttClient::wait_ack(int mid, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  const bool ok = acked_.wait_until(lock, deadline, [&] { return waiting_[mid] || !started_; });
   waiting_.erase(mid);
-  if (!ok) return make_error(ErrorCode::Timeout, describe() + " did not acknowledge within " + std::to_string(timeout_ms) + " ms");
+  if (!ok) return make_error(ErrorCode::Timeout, describe() + " did not acknowledge in time");
   if (!started_) return make_error(ErrorCode::Unavailable, "the client stopped");
   return ok_status();
+}
+
+Status MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain, int timeout_ms) {
+  auto mid = send_publish(topic, payload, qos, retain);
+  if (!mid) return mid.error();
+  return wait_ack(*mid, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+}
+
+std::vector<Status> MqttClient::publish_all(const std::vector<std::pair<std::string, std::string>>& messages, int qos,
+                                            int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::vector<Result<int>> mids;
+  for (const auto& [topic, payload] : messages) mids.push_back(send_publish(topic, payload, qos, false));
+  std::vector<Status> out;
+  for (auto& mid : mids) out.push_back(mid ? wait_ack(*mid, deadline) : Status(mid.error()));
+  return out;
 }
 
 void MqttClient::publish_nowait(const std::string& topic, const std::string& payload, int qos, bool retain) {

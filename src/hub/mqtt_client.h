@@ -58,12 +58,17 @@ class MqttClient {
   // Publishes and waits until the broker acknowledged (QoS 1) or the message left (QoS 0), up to `timeout_ms`.
   // Unavailable when not connected; Timeout when no PUBACK came in time (the library may still deliver it).
   Status publish(const std::string& topic, const std::string& payload, int qos, bool retain, int timeout_ms);
+  // Publishes them all (in order, not retained), then waits for each acknowledgement, all within `timeout_ms`: one
+  // Status per message, in order.
+  std::vector<Status> publish_all(const std::vector<std::pair<std::string, std::string>>& messages, int qos, int timeout_ms);
   // Fire and forget (safe from the connection handler, on the network thread).
   void publish_nowait(const std::string& topic, const std::string& payload, int qos, bool retain);
   bool connected() const { return connected_.load(); }
   const std::string& describe() const;  // mqtt[s]://host:port (built once: the callbacks name it per message)
 
  private:
+  Result<int> send_publish(const std::string& topic, const std::string& payload, int qos, bool retain);  // its mid
+  Status wait_ack(int mid, std::chrono::steady_clock::time_point deadline);
   static void handle_connect(mosquitto*, void* self, int rc);
   static void handle_disconnect(mosquitto*, void* self, int rc);
   static void handle_message(mosquitto*, void* self, const ::mosquitto_message* m);

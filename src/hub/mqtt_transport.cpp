@@ -16,11 +16,16 @@ class InputSender : public EndpointSender {
  public:
   InputSender(MqttClient& client, std::string device, std::string module, std::string input, ReadyCheck ready)
       : client_(client), device_(std::move(device)), module_(std::move(module)), input_(std::move(input)), ready_(std::move(ready)) {}
-  Status send(const Message& m) override {
+  Status send(const Message& m) override { return send_batch({&m}).front(); }
+  // A round of messages in flight at once, each acknowledged by the broker (the broker keeps their order).
+  std::size_t parallel() const override { return 32; }
+  std::vector<Status> send_batch(const std::vector<const Message*>& batch) override {
     if (ready_ && !ready_())
-      return make_error(ErrorCode::Unavailable, "module " + module_ + " has not connected and subscribed to its inputs yet");
-    return client_.publish(input_topic(device_, module_, input_) + encode_property_bag(m, false, true), m.body, 1,
-                           false, 10000);
+      return std::vector<Status>(batch.size(), make_error(ErrorCode::Unavailable, "module " + module_ +
+                                                                                    " has not connected and subscribed to its inputs yet"));
+    std::vector<std::pair<std::string, std::string>> messages;
+    for (const Message* m : batch) messages.emplace_back(input_topic(device_, module_, input_) + encode_property_bag(*m, false, true), m->body);
+    return client_.publish_all(messages, 1, 10000);
   }
   std::string describe() const override { return "module " + module_ + " over " + client_.describe(); }
 
