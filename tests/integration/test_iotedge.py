@@ -126,6 +126,7 @@ try:
                        ("spy expired rc=5", "an expired token is refused"),
                        ("spy other-module rc=5", "a user name that claims another module is refused"),
                        ("spy anonymous rc=5", "a client without a token is refused"),
+                       ("spy short-token rc=0 closed-after-expiry=True", "a connection is closed when its token has expired"),
                        ("spy valid rc=0", "a valid token is accepted"),
                        ("spy subscribe-other granted=[128]", "a module cannot subscribe to another module's inputs"),
                        ('spy twin {"$version": 2, "role": "spy"}', "a module's twin is its own"),

@@ -2,7 +2,8 @@
 """A vigil:iotedge module that tests the edge listener's rules from the inside, with paho-mqtt instead of an Azure
 SDK: it gets its trust bundle and a token from the IoT Edge workload API (IOTEDGE_WORKLOADURI, a Unix socket), then
   - asks the workload API to sign for another module (expects 403);
-  - connects with a token signed by a wrong key, with an expired one and with none (expects each refused);
+  - connects with a token signed by a wrong key, with an expired one and with none (expects each refused), and with
+    one that expires in 2 s (expects the connection closed at its first message after that);
   - connects properly, tries to subscribe to the module named in argv[1]'s inputs and to send as that module
     (expects the subscription refused; the message must never reach $upstream), reads its own twin (expects its own
     desired properties, not the other module's) and reports {"spy": "done"}.
@@ -83,6 +84,18 @@ try_connect("wrong-key", token(module, now + 600, sign=b"not the module key"))
 try_connect("expired", token(module, now - 10))
 try_connect("other-module", token(victim, now + 600, sign=b"x"), "%s/%s/%s/" % (hub_host, device, victim))
 try_connect("anonymous", None, False)
+
+# A token that expires while connected: the listener closes the connection at its next message (the SDKs reconnect
+# with a new token before theirs expire).
+expiry = int(time.time()) + 2
+short = client(token(module, expiry))
+gone = threading.Event()
+short.on_disconnect = lambda cl, u, rc: gone.set()
+while time.time() <= expiry + 0.2:
+    time.sleep(0.1)
+short.publish("$iothub/twin/GET/?$rid=late", " ", qos=1)
+print("spy short-token rc=%s closed-after-expiry=%s" % (getattr(short, "rc", "none"), gone.wait(10)), flush=True)
+short.loop_stop()
 
 c = client(token(module, now + 600))
 print("spy valid rc=%s" % getattr(c, "rc", "none"), flush=True)
