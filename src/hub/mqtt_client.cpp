@@ -100,16 +100,40 @@ Status MqttClient::start() {
   if (rc != MOSQ_ERR_SUCCESS && !later)
     return make_error(ErrorCode::InvalidArgument, "cannot connect to " + describe() + ": " + mosquitto_strerror(rc));
   if (later) LOG_WARN("mqtt", describe() << " is not reachable yet (" << mosquitto_strerror(rc) << "); retrying in the background");
-  if (mosquitto_loop_start(mosq_) != MOSQ_ERR_SUCCESS)
-    return make_error(ErrorCode::Internal, "libmosquitto could not start its network thread");
+  mosquitto_threaded_set(mosq_, true);  // publish() and subscribe() come from other threads
   started_ = true;
+  network_ = std::thread([this] { (void)guarded("mqtt", describe(), [this] { network_loop(); }); });
   return ok_status();
 }
 
+// libmosquitto's own loop reconnects after lost connections, but gives up for good on errors it deems fatal: a TLS
+// handshake that fails (a broker that is restarting answers with a closed socket), a name that stops resolving.
+// Here, when it gives up, it is entered again after the same back-off, for as long as the client runs.
+void MqttClient::network_loop() {
+  int delay_s = 1;
+  while (started_) {
+    const int rc = mosquitto_loop_forever(mosq_, 1000, 1);
+    if (!started_) return;
+    connected_ = false;
+    if (rc == MOSQ_ERR_CONN_LOST) LOG_DEBUG("mqtt", describe() << ": the connection was lost; reconnecting in " << delay_s << " s");
+    else LOG_WARN("mqtt", describe() << ": " << mosquitto_strerror(rc) << "; reconnecting in " << delay_s << " s");
+    {
+      std::unique_lock lock(mutex_);
+      if (stopped_.wait_for(lock, std::chrono::seconds(delay_s), [this] { return !started_; })) return;
+    }
+    delay_s = std::min(delay_s * 2, std::max(1, options_.reconnect_max_s));
+    (void)mosquitto_reconnect(mosq_);  // a refusal is retried by the loop itself, with its own back-off
+  }
+}
+
 void MqttClient::stop() {
-  if (!started_.exchange(false)) return;
-  mosquitto_disconnect(mosq_);
-  mosquitto_loop_stop(mosq_, false);
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_.exchange(false)) return;
+  }
+  stopped_.notify_all();
+  mosquitto_disconnect(mosq_);  // ends mosquitto_loop_forever
+  if (network_.joinable()) network_.join();
   connected_ = false;
   acked_.notify_all();
 }

@@ -1,6 +1,7 @@
 // The one wrapper around libmosquitto: a client that connects in the background, reconnects with back-off
-// (1 s doubling to 30 s), re-subscribes after every reconnect, and reports PUBACKs. Handlers run on the
-// library's network thread; publish() may be called from any thread.
+// (1 s doubling to 30 s; also after the errors libmosquitto's own loop gives up on, such as a failed TLS handshake),
+// re-subscribes after every reconnect, and reports PUBACKs. Handlers run on its network thread; publish() may be
+// called from any thread.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/result.h"
@@ -69,6 +71,7 @@ class MqttClient {
  private:
   Result<int> send_publish(const std::string& topic, const std::string& payload, int qos, bool retain);  // its mid
   Status wait_ack(int mid, std::chrono::steady_clock::time_point deadline);
+  void network_loop();  // the network thread: libmosquitto's loop, entered again when it gives up
   static void handle_connect(mosquitto*, void* self, int rc);
   static void handle_disconnect(mosquitto*, void* self, int rc);
   static void handle_message(mosquitto*, void* self, const ::mosquitto_message* m);
@@ -86,6 +89,8 @@ class MqttClient {
   std::map<int, bool> waiting_;  // mids a publish() waits for → acknowledged yet
   std::map<int, std::chrono::steady_clock::time_point> early_acks_;  // acknowledged before anyone waited (5 s at most)
   std::atomic<bool> connected_{false}, started_{false};
+  std::condition_variable stopped_;
+  std::thread network_;
   std::atomic<int> unacked_subscriptions_{0};  // of the current connection: INFO "subscribed" when it reaches 0
 };
 

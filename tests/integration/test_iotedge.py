@@ -10,7 +10,8 @@ A second vigil:iotedge module written with paho-mqtt (tests/tools/edge_spy_modul
 inside: a token for another module, with a wrong key, expired, or none is refused; the workload API signs for its
 own module only; a valid module cannot subscribe to or send as another module, and its twin is its own.
 usage: test_iotedge.py --vigil BIN --node-modules DIR"""
-import argparse, json, os, random, socket, subprocess, sys, tempfile
+import argparse, json, os, random, re, signal, socket, subprocess, sys, tempfile
+import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
 from vigil_harness import Checks, Lines, terminate
 from camera_harness import wait_for, TOOLS
@@ -56,6 +57,7 @@ def manifest(threshold):
                 "startupOrder": 1},
     }
     routes = {"toSdk": "FROM /messages/modules/counter/outputs/output1 INTO BrokeredEndpoint(\"/modules/sdkmodule/inputs/input1\")",
+              "later": "FROM /messages/modules/source/outputs/output1 INTO BrokeredEndpoint(\"/modules/sdkmodule/inputs/input1\")",
               "sdkUp": "FROM /messages/modules/sdkmodule/outputs/* INTO $upstream",
               "spyUp": "FROM /messages/modules/spy/outputs/* INTO $upstream"}
     return {"modulesContent": {
@@ -137,6 +139,23 @@ try:
     c.expect("the SAS token has expired" in log.text() and "does not match the module's key" in log.text(),
              "vigil's log says why a connection was refused")
     c.expect((reported("spy") or {}).get("spy") == "done", "the spy's own report is kept apart: %s" % reported("spy"))
+    # The broker dies (SIGKILL): vigil starts it again with its plugin and both listeners, the hub and the SDK module
+    # reconnect, and messages flow through the module again.
+    pids = subprocess.run(["pgrep", "-f", "mosquitto -c " + os.path.join(state, "mosquitto.conf")], capture_output=True, text=True).stdout.split()
+    c.expect(len(pids) == 1, "one local mosquitto runs: %s" % pids)
+    for pid in pids:
+        os.kill(int(pid), signal.SIGKILL)
+    c.expect(log.wait("the local MQTT broker is up again", 30), "vigil restarts its broker")
+    port = int(re.search(r"local MQTT broker for the modules: mqtt://127\.0\.0\.1:(\d+)", log.text()).group(1))
+    source = mqtt.Client(client_id="vigil/source")
+    source.connect("127.0.0.1", port)
+    source.loop_start()
+    for seq in range(100, 100 + N):
+        source.publish("devices/vigil/modules/source/messages/events/%24.on=output1", json.dumps({"seq": seq}), qos=1).wait_for_publish(10)
+    source.loop_stop()
+    after = wait_for(lambda: sorted(m["body"]["seq"] for m in upstream() if m["body"].get("seq", 0) >= 100
+                                    and m["systemProperties"].get("connectionModuleId") == "sdkmodule") or None, 60)
+    c.expect(after == list(range(100, 100 + N)), "after the broker's restart the SDK module relays again: %s" % after)
     secret = open(os.path.join(state, "edge", "hub.secret")).read()
     c.expect(secret not in log.text(), "the hub's secret is never printed")
     c.expect(oct(os.stat(os.path.join(state, "edge", "master.key")).st_mode & 0o777) == "0o600", "the master key is private (0600)")
