@@ -370,8 +370,11 @@ Result<std::unique_ptr<ModuleInstance>> Runtime::Impl::start_exec_module(const M
     for (auto& [k, v] : *env) co.env[k] = v;
     (void)twins.set_desired(m.name, m.desired);  // the module reads them with its first GET
     return start_exec(m.name, std::move(co), [this, name = m.name](const nlohmann::json& desired) -> Status {
-      auto patch = twins.set_desired(name, desired);
-      return patch ? transport->push_desired(name, *patch) : ok_status();
+      auto patch = twins.set_desired(name, desired);  // the twin has them now, whether the patch arrives or not
+      if (auto s = patch ? transport->push_desired(name, *patch) : ok_status(); !s)
+        LOG_WARN("agent", "[" << name << "] the desired-properties patch was not sent (" << s.error().message
+                              << "); the module reads them from its twin when it connects again");
+      return ok_status();
     });
   }
   auto b = hub::parse_mqtt_uri(broker_uri);
