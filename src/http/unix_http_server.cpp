@@ -124,6 +124,4 @@ UnixHttpServer::~UnixHttpServer() {
   ::unlink(impl_->path.c_str());
 }
 
-const std::string& UnixHttpServer::path() const { return impl_->path; }
-
 }  // namespace vigil::http

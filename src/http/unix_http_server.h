@@ -21,8 +21,6 @@ class UnixHttpServer {
   UnixHttpServer(const UnixHttpServer&) = delete;
   UnixHttpServer& operator=(const UnixHttpServer&) = delete;
 
-  const std::string& path() const;
-
  private:
   struct Impl;
   explicit UnixHttpServer(std::unique_ptr<Impl> impl);
