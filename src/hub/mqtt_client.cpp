@@ -80,7 +80,6 @@ Status MqttClient::start() {
   mosquitto_message_callback_set(mosq_, &MqttClient::handle_message);
   mosquitto_publish_callback_set(mosq_, &MqttClient::handle_publish);
   mosquitto_subscribe_callback_set(mosq_, &MqttClient::handle_subscribe);
-  mosquitto_reconnect_delay_set(mosq_, 1, static_cast<unsigned>(std::max(1, options_.reconnect_max_s)), true);
   mosquitto_max_inflight_messages_set(mosq_, 100);
   if (!options_.username.empty())
     mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.empty() ? nullptr : options_.password.c_str());
@@ -106,23 +105,34 @@ Status MqttClient::start() {
   return ok_status();
 }
 
-// libmosquitto's own loop reconnects after lost connections, but gives up for good on errors it deems fatal: a TLS
-// handshake that fails (a broker that is restarting answers with a closed socket), a name that stops resolving.
-// Here, when it gives up, it is entered again after the same back-off, for as long as the client runs.
+// The network thread. libmosquitto's own loop (mosquitto_loop_forever) gives up for good on errors it deems fatal —
+// a TLS handshake that fails (a broker that is restarting closes the socket mid-handshake), a name that stops
+// resolving — and sleeps where stop() cannot wake it; so this thread runs the loop one step at a time and reconnects
+// itself, with back-off, for as long as the client runs.
 void MqttClient::network_loop() {
-  int delay_s = 1;
-  while (started_) {
-    const int rc = mosquitto_loop_forever(mosq_, 1000, 1);
-    if (!started_) return;
+  int delay_s = 1, draining = 0;
+  bool warned = false;  // one WARN per outage; the retries after it are DEBUG
+  for (;;) {
+    const int rc = mosquitto_loop(mosq_, started_ ? 1000 : 50, 1);
+    if (!started_) {  // stop(): the DISCONNECT goes out (up to 1 s), then libmosquitto closes the socket
+      if (rc != MOSQ_ERR_SUCCESS || ++draining > 20) return;
+      continue;
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
+      if (connected_) delay_s = 1, warned = false;
+      continue;
+    }
     connected_ = false;
-    if (rc == MOSQ_ERR_CONN_LOST) LOG_DEBUG("mqtt", describe() << ": the connection was lost; reconnecting in " << delay_s << " s");
+    const bool quiet = warned || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_NO_CONN;  // a loss was said by handle_disconnect
+    if (quiet) LOG_DEBUG("mqtt", describe() << ": " << mosquitto_strerror(rc) << "; reconnecting in " << delay_s << " s");
     else LOG_WARN("mqtt", describe() << ": " << mosquitto_strerror(rc) << "; reconnecting in " << delay_s << " s");
+    warned = true;
     {
       std::unique_lock lock(mutex_);
       if (stopped_.wait_for(lock, std::chrono::seconds(delay_s), [this] { return !started_; })) return;
     }
     delay_s = std::min(delay_s * 2, std::max(1, options_.reconnect_max_s));
-    (void)mosquitto_reconnect(mosq_);  // a refusal is retried by the loop itself, with its own back-off
+    (void)mosquitto_reconnect(mosq_);  // when it fails, the next step says so and waits again
   }
 }
 
@@ -132,7 +142,7 @@ void MqttClient::stop() {
     if (!started_.exchange(false)) return;
   }
   stopped_.notify_all();
-  mosquitto_disconnect(mosq_);  // ends mosquitto_loop_forever
+  mosquitto_disconnect(mosq_);  // a last DISCONNECT when connected; the thread ends at its next step
   if (network_.joinable()) network_.join();
   connected_ = false;
   acked_.notify_all();

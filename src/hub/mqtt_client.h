@@ -71,7 +71,7 @@ class MqttClient {
  private:
   Result<int> send_publish(const std::string& topic, const std::string& payload, int qos, bool retain);  // its mid
   Status wait_ack(int mid, std::chrono::steady_clock::time_point deadline);
-  void network_loop();  // the network thread: libmosquitto's loop, entered again when it gives up
+  void network_loop();  // the network thread: libmosquitto's loop a step at a time, reconnecting itself
   static void handle_connect(mosquitto*, void* self, int rc);
   static void handle_disconnect(mosquitto*, void* self, int rc);
   static void handle_message(mosquitto*, void* self, const ::mosquitto_message* m);
