@@ -13,10 +13,12 @@ os.makedirs(folder, exist_ok=True)
 class Handler:
     async def handle_DATA(self, server, session, envelope):
         n = len(os.listdir(folder)) + 1
-        with open(os.path.join(folder, "%03d.eml" % n), "wb") as f:
+        partial = folder.rstrip("/") + ".partial"  # beside the folder: a reader never sees half a message in it
+        with open(partial, "wb") as f:
             f.write(b"X-Envelope-From: " + envelope.mail_from.encode() + b"\r\n")
             f.write(b"X-Envelope-To: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n")
             f.write(envelope.original_content or envelope.content)
+        os.rename(partial, os.path.join(folder, "%03d.eml" % n))
         return "250 OK"
 
 
