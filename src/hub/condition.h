@@ -67,6 +67,10 @@ struct SyntaxError {
 
 struct Expr;  // the parsed tree (condition_syntax.h)
 
+// The offset of the first character at or after `i` that is neither white space nor inside a /* comment */: the
+// route and its condition skip both alike (an unclosed comment runs to the end).
+std::size_t skip_blanks(std::string_view s, std::size_t i);
+
 class Condition {
  public:
   // Parses a whole condition. Errors carry columns counted from `column_offset` + 1 (for conditions inside routes).

@@ -204,10 +204,11 @@ class Evaluation {
       return Value::string(out);
     }
     if (f == "length") return str(0) ? Value::number(static_cast<double>(utf8_length(a[0].s))) : Value::undefined();
-    if (f == "lower" || f == "upper") {
+    if (f == "lower") return str(0) ? Value::string(to_lower(a[0].s)) : Value::undefined();
+    if (f == "upper") {
       if (!str(0)) return Value::undefined();
       std::string s = a[0].s;
-      for (auto& c : s) c = static_cast<char>(f == "lower" ? std::tolower(static_cast<unsigned char>(c)) : std::toupper(static_cast<unsigned char>(c)));
+      for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
       return Value::string(s);
     }
     if (f == "substring") {

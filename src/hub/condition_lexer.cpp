@@ -17,7 +17,7 @@ bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || 
 }  // namespace
 
 Token Lexer::next() {
-  skip_space();
+  i_ = skip_blanks(s_, i_);
   Token t;
   t.pos = i_;
   if (i_ >= s_.size()) return t;
@@ -82,17 +82,22 @@ Token Lexer::bad(Token& t, std::size_t n, std::string why) {
   return t;
 }
 
-void Lexer::skip_space() {
+}  // namespace vigil::hub::syntax
+
+namespace vigil::hub {
+
+std::size_t skip_blanks(std::string_view s, std::size_t i) {
   for (;;) {
-    while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-    if (i_ + 1 < s_.size() && s_[i_] == '/' && s_[i_ + 1] == '*') {
-      const auto end = s_.find("*/", i_ + 2);
-      i_ = end == std::string_view::npos ? s_.size() : end + 2;
-      continue;
-    }
-    return;
+    while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+    if (i + 1 >= s.size() || s[i] != '/' || s[i + 1] != '*') return i;
+    const auto end = s.find("*/", i + 2);
+    i = end == std::string_view::npos ? s.size() : end + 2;
   }
 }
+
+}  // namespace vigil::hub
+
+namespace vigil::hub::syntax {
 
 Token Lexer::number(Token& t) {
   std::size_t j = i_;

@@ -54,12 +54,26 @@ const FunctionSpec* find_function(const std::string& lower_name) {
   return nullptr;
 }
 
+// "abs, exp, …": the built-ins, for the message about an unknown one.
+std::string function_names() {
+  std::string out;
+  for (const auto& f : kFunctions) out += std::string(out.empty() ? "" : ", ") + f.name;
+  return out;
+}
+
 std::string describe_token(const Token& t) {
   switch (t.t) {
     case Tok::End: return "the end";
     case Tok::Bad: return t.bad;
     default: return "'" + t.text + "'";
   }
+}
+
+// "column 12: found 'x', expected …", or "column 12: " + `message` when one is given.
+SyntaxError syntax_error(std::size_t column, std::string found, std::string expected, const std::string& message = {}) {
+  SyntaxError e{column, std::move(found), std::move(expected), ""};
+  e.message = "column " + std::to_string(column) + ": " + (message.empty() ? "found " + e.found + ", expected " + e.expected : message);
+  return e;
 }
 
 // How deep a condition may nest (parentheses, prefix operators, function calls, and the height of the tree that
@@ -81,14 +95,7 @@ class Parser {
   void advance() { tok_ = lex_.next(); }
 
   void fail(const Token& at, std::string expected, std::string message = {}) {
-    if (error) return;
-    SyntaxError e;
-    e.column = offset_ + at.pos + 1;
-    e.found = describe_token(at);
-    e.expected = std::move(expected);
-    e.message = message.empty() ? "column " + std::to_string(e.column) + ": found " + e.found + ", expected " + e.expected
-                                : "column " + std::to_string(e.column) + ": " + message;
-    error = std::move(e);
+    if (!error) error = syntax_error(offset_ + at.pos + 1, describe_token(at), std::move(expected), message);
   }
 
   // A type mismatch vigil can see when parsing (`temp > 100`, a string property against a number): edgeHub takes
@@ -115,8 +122,8 @@ class Parser {
     at.pos = pos;
     at.t = Tok::Bad;
     at.bad = "a condition nested more than " + std::to_string(kMaxDepth) + " levels deep";
-    fail(at, "a shallower condition", "column " + std::to_string(offset_ + pos + 1) + ": the condition nests more than " +
-                                          std::to_string(kMaxDepth) + " levels deep; split it into several routes");
+    fail(at, "a shallower condition", "the condition nests more than " + std::to_string(kMaxDepth) +
+                                          " levels deep; split it into several routes");
   }
 
   // Counts one more level of recursion while it lives (parentheses, prefix operators, calls).
@@ -316,11 +323,7 @@ class Parser {
     const std::string lower = to_lower(name.name);
     const FunctionSpec* f = find_function(lower);
     if (!f) {
-      fail(name, "a built-in function", "unknown function '" + name.name +
-                                            "' (the built-ins are abs, exp, power, square, ceiling, floor, sign, sqrt, "
-                                            "as_number, is_bool, is_defined, is_null, is_number, is_string, concat, "
-                                            "length, lower, upper, substring, index_of, starts_with, ends_with, "
-                                            "contains, twin_change_includes)");
+      fail(name, "a built-in function", "unknown function '" + name.name + "' (the built-ins are " + function_names() + ")");
       return nullptr;
     }
     advance();  // '('
@@ -373,12 +376,7 @@ Result<Condition> Condition::parse_prefix(std::string_view text, std::size_t col
   ExprPtr root = p.parse_expression();
   if (!p.error && p.current().t == Tok::Bad) {
     // A bad token right after a complete expression is still a syntax error.
-    SyntaxError e;
-    e.column = column_offset + p.current().pos + 1;
-    e.found = p.current().bad;
-    e.expected = "an operator";
-    e.message = "column " + std::to_string(e.column) + ": found " + e.found;
-    p.error = e;
+    p.error = syntax_error(column_offset + p.current().pos + 1, p.current().bad, "an operator");
   }
   if (p.error || !root) {
     SyntaxError e = p.error.value_or(SyntaxError{column_offset + 1, "?", "a condition", "not a condition"});
@@ -403,10 +401,7 @@ Result<Condition> Condition::parse(std::string_view text, std::size_t column_off
     Lexer lex(text.substr(consumed));
     Token t = lex.next();
     if (t.t != Tok::End) {
-      local.column = column_offset + consumed + 1;
-      local.found = describe_token(t);
-      local.expected = "an operator or the end of the condition";
-      local.message = "column " + std::to_string(local.column) + ": found " + local.found + ", expected " + local.expected;
+      local = syntax_error(column_offset + consumed + 1, describe_token(t), "an operator or the end of the condition");
       if (error) *error = local;
       return make_error(ErrorCode::InvalidArgument, local.message);
     }

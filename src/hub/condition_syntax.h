@@ -46,8 +46,6 @@ class Lexer {
  private:
   Token bad(Token& t, std::size_t n, std::string why);
 
-  void skip_space();
-
   Token number(Token& t);
 
   Token string_token(Token& t, char quote);

@@ -15,17 +15,7 @@ class RouteScanner {
  public:
   RouteScanner(const std::string& text, SyntaxError* error) : s_(text), error_(error) {}
 
-  void skip() {
-    for (;;) {
-      while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
-      if (i_ + 1 < s_.size() && s_[i_] == '/' && s_[i_ + 1] == '*') {
-        const auto end = s_.find("*/", i_ + 2);
-        i_ = end == std::string::npos ? s_.size() : end + 2;
-        continue;
-      }
-      return;
-    }
-  }
+  void skip() { i_ = skip_blanks(s_, i_); }
 
   // The next word ([A-Za-z$_][A-Za-z0-9_]*) without consuming it.
   std::string peek_word() {
