@@ -97,13 +97,15 @@ void apply(const HttpResponse& in, httplib::Response& out) {
       out.set_content(R"({"code":"NotFound","message":"the file is gone"})", "application/json");
       return;
     }
+    // Opened once per response; the library asks for it 64 KB at a time, in order, seeking for a Range.
+    auto f = std::make_shared<std::ifstream>(in.file, std::ios::binary);
     out.set_content_provider(static_cast<std::size_t>(size), in.content_type.c_str(),
-                             [path = in.file](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                               std::ifstream f(path, std::ios::binary);
-                               if (!f.seekg(static_cast<std::streamoff>(offset))) return false;
+                             [f](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               f->clear();
+                               if (!f->seekg(static_cast<std::streamoff>(offset))) return false;
                                std::string chunk(std::min<std::size_t>(length, 64u << 10), '\0');
-                               f.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-                               const auto got = static_cast<std::size_t>(f.gcount());
+                               f->read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+                               const auto got = static_cast<std::size_t>(f->gcount());
                                return got > 0 && sink.write(chunk.data(), got);
                              });
     return;

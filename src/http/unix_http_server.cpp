@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "core/guard.h"
-#include "core/log.h"
+#include "core/text.h"
 
 namespace vigil::http {
 namespace {
@@ -24,11 +24,7 @@ MHD_Result add_param(void* cls, MHD_ValueKind kind, const char* key, const char*
   auto* r = static_cast<HttpRequest*>(cls);
   if (!key) return MHD_YES;
   if (kind == MHD_GET_ARGUMENT_KIND) r->params.emplace(key, value ? value : "");
-  if (kind == MHD_HEADER_KIND) {
-    std::string name = key;
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r->headers.emplace(name, value ? value : "");
-  }
+  if (kind == MHD_HEADER_KIND) r->headers.emplace(to_lower(key), value ? value : "");
   return MHD_YES;
 }
 
