@@ -35,7 +35,11 @@ using vigil::hub::EdgeModuleId;
 struct Plugin {
   mosquitto_plugin_id_t* id = nullptr;
   std::string device, hub_host, master_key, hub_secret;
-  std::map<std::string, std::time_t> expiries;  // client id → when its token expires
+  struct Expiry {
+    const mosquitto* client;  // the connection it is for: a client id taken over by a new connection gets a new one
+    std::time_t at;
+  };
+  std::map<std::string, Expiry> expiries;  // client id → when its token expires
 };
 
 bool read_secret(const char* path, std::string& out) {
@@ -67,7 +71,7 @@ std::optional<EdgeModuleId> module_of(const Plugin& p, mosquitto* client) {
 bool expired(Plugin& p, mosquitto* client) {
   const char* id = mosquitto_client_id(client);
   auto it = id ? p.expiries.find(id) : p.expiries.end();
-  if (it == p.expiries.end() || it->second > std::time(nullptr)) return false;
+  if (it == p.expiries.end() || it->second.client != client || it->second.at > std::time(nullptr)) return false;
   mosquitto_log_printf(MOSQ_LOG_WARNING, "vigil: the SAS token of '%s' has expired; disconnecting it", id);
   p.expiries.erase(it);
   mosquitto_kick_client_by_clientid(id, false);
@@ -104,7 +108,7 @@ int on_basic_auth(int, void* event, void* data) {
                                            key, std::time(nullptr));
       !s)
     return refuse(e->client, s.error().message);
-  p.expiries[client_id] = static_cast<std::time_t>(token->expiry);
+  p.expiries[client_id] = {e->client, static_cast<std::time_t>(token->expiry)};
   return MOSQ_ERR_SUCCESS;
 }
 
@@ -161,7 +165,10 @@ int on_message(int, void* event, void* data) {
 
 int on_disconnect(int, void* event, void* data) {
   auto& p = *static_cast<Plugin*>(data);
-  if (const char* id = mosquitto_client_id(static_cast<mosquitto_evt_disconnect*>(event)->client)) p.expiries.erase(id);
+  const mosquitto* client = static_cast<mosquitto_evt_disconnect*>(event)->client;
+  // The old connection of a client id that reconnected ends after the new one was let in: its entry stays.
+  if (const char* id = mosquitto_client_id(client); id)
+    if (auto it = p.expiries.find(id); it != p.expiries.end() && it->second.client == client) p.expiries.erase(it);
   return MOSQ_ERR_SUCCESS;
 }
 
