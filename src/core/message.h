@@ -30,7 +30,7 @@ struct SystemProperties {
   std::string connection_module_id;
   std::string output_name;
   std::string input_name;  // set on delivery to a module input
-  // IoT Hub's other system properties, by their route names (other_system_property_names()): userId, to,
+  // IoT Hub's other system properties, by their route names (other_system_properties()): userId, to,
   // messageSchema, interfaceId, componentName, expiryTimeUtc, enqueuedTime, connectionDeviceGenerationId,
   // connectionAuthMethod. Carried as they came; routes can test them.
   std::map<std::string, std::string> other;

@@ -63,20 +63,29 @@ Result<Cert> make_cert(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_P
   return cert;
 }
 
-Status write_private(const std::string& path, const std::string& text) { return write_file_atomic(path, text, 0600); }
-
-Result<Key> read_key(const std::string& path) {
-  std::unique_ptr<FILE, decltype(&fclose)> f(fopen(path.c_str(), "r"), fclose);
-  EVP_PKEY* key = f ? PEM_read_PrivateKey(f.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (!key) return make_error(ErrorCode::InvalidArgument, "cannot read the CA key " + path + " (delete ca.pem and ca.key there to make a new CA)");
-  return Key(key, EVP_PKEY_free);
+Result<Key> new_key() {
+  Key key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+  if (!key) return make_error(ErrorCode::Internal, "OpenSSL could not make a key");
+  return key;
 }
 
-Result<Cert> read_cert(const std::string& path) {
+// The key (0600) and its certificate, as PEM files.
+Status save(EVP_PKEY* key, X509* cert, const std::string& key_file, const std::string& cert_file) {
+  auto key_pem = pem_of([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  auto cert_pem = pem_of([&](BIO* b) { return PEM_write_bio_X509(b, cert); });
+  if (!key_pem || !cert_pem) return make_error(ErrorCode::Internal, "OpenSSL could not write " + cert_file);
+  if (auto s = write_file_atomic(key_file, *key_pem, 0600); !s) return s;
+  return write_file_atomic(cert_file, *cert_pem);
+}
+
+// A key or certificate from a PEM file (`read`: PEM_read_PrivateKey or PEM_read_X509).
+template <typename T>
+Result<std::unique_ptr<T, void (*)(T*)>> read_pem(const std::string& path, T* (*read)(FILE*, T**, pem_password_cb*, void*),
+                                                  void (*free)(T*)) {
   std::unique_ptr<FILE, decltype(&fclose)> f(fopen(path.c_str(), "r"), fclose);
-  X509* cert = f ? PEM_read_X509(f.get(), nullptr, nullptr, nullptr) : nullptr;
-  if (!cert) return make_error(ErrorCode::InvalidArgument, "cannot read the CA certificate " + path + " (delete ca.pem and ca.key there to make a new CA)");
-  return Cert(cert, X509_free);
+  T* object = f ? read(f.get(), nullptr, nullptr, nullptr) : nullptr;
+  if (!object) return make_error(ErrorCode::InvalidArgument, "cannot read " + path + " (delete ca.pem and ca.pem.key there to make a new CA)");
+  return std::unique_ptr<T, void (*)(T*)>(object, free);
 }
 
 std::string subject_alt_names(const std::vector<std::string>& names) {
@@ -92,17 +101,13 @@ std::string subject_alt_names(const std::vector<std::string>& names) {
 // The CA, made once.
 Status ensure_ca(const EdgePki& pki) {
   if (std::filesystem::exists(pki.ca_file) && std::filesystem::exists(pki.ca_file + ".key")) return ok_status();
-  Key key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  if (!key) return make_error(ErrorCode::Internal, "OpenSSL could not make a key");
-  auto ca = make_cert(key.get(), "vigil local CA", nullptr, key.get(), 3650,
+  auto key = new_key();
+  if (!key) return key.error();
+  auto ca = make_cert(key->get(), "vigil local CA", nullptr, key->get(), 3650,
                       {{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"}, {NID_key_usage, "critical,keyCertSign,cRLSign"},
                        {NID_subject_key_identifier, "hash"}});
   if (!ca) return ca.error();
-  auto key_pem = pem_of([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
-  auto cert_pem = pem_of([&](BIO* b) { return PEM_write_bio_X509(b, ca->get()); });
-  if (!key_pem || !cert_pem) return make_error(ErrorCode::Internal, "OpenSSL could not write the CA");
-  if (auto s = write_private(pki.ca_file + ".key", *key_pem); !s) return s;
-  return write_file_atomic(pki.ca_file, *cert_pem);
+  return save(key->get(), ca->get(), pki.ca_file + ".key", pki.ca_file);
 }
 
 }  // namespace
@@ -112,22 +117,18 @@ Result<EdgePki> ensure_edge_pki(const std::string& dir, const std::vector<std::s
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (auto s = ensure_ca(pki); !s) return s.error();
-  auto ca_key = read_key(pki.ca_file + ".key");
+  auto ca_key = read_pem(pki.ca_file + ".key", PEM_read_PrivateKey, EVP_PKEY_free);
   if (!ca_key) return ca_key.error();
-  auto ca = read_cert(pki.ca_file);
+  auto ca = read_pem(pki.ca_file, PEM_read_X509, X509_free);
   if (!ca) return ca.error();
-  Key key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-  if (!key) return make_error(ErrorCode::Internal, "OpenSSL could not make a key");
-  auto cert = make_cert(key.get(), names.empty() ? "localhost" : names.front(), ca->get(), ca_key->get(), 365,
+  auto key = new_key();
+  if (!key) return key.error();
+  auto cert = make_cert(key->get(), names.empty() ? "localhost" : names.front(), ca->get(), ca_key->get(), 365,
                         {{NID_basic_constraints, "critical,CA:FALSE"}, {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
                          {NID_ext_key_usage, "serverAuth"}, {NID_subject_alt_name, subject_alt_names(names)},
                          {NID_authority_key_identifier, "keyid"}});
   if (!cert) return cert.error();
-  auto key_pem = pem_of([&](BIO* b) { return PEM_write_bio_PrivateKey(b, key.get(), nullptr, nullptr, 0, nullptr, nullptr); });
-  auto cert_pem = pem_of([&](BIO* b) { return PEM_write_bio_X509(b, cert->get()); });
-  if (!key_pem || !cert_pem) return make_error(ErrorCode::Internal, "OpenSSL could not write the server certificate");
-  if (auto s = write_private(pki.key_file, *key_pem); !s) return s.error();
-  if (auto s = write_file_atomic(pki.cert_file, *cert_pem); !s) return s.error();
+  if (auto s = save(key->get(), cert->get(), pki.key_file, pki.cert_file); !s) return s.error();
   auto ca_pem = read_file(pki.ca_file);
   if (!ca_pem) return ca_pem.error();
   pki.ca_pem = *ca_pem;

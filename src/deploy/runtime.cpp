@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "alert/rules.h"
 #include "capture/frame_inference.h"
@@ -99,7 +100,7 @@ struct Runtime::Impl {
   std::unique_ptr<LocalBroker> broker;  // when modules need MQTT and --broker is not given
   std::unique_ptr<hub::MqttClient> mqtt;
   std::unique_ptr<hub::MqttTransport> transport;
-  bool need_edge = false;                 // some module is vigil:iotedge
+  std::set<std::string> sdk_modules;      // the vigil:iotedge modules
   std::unique_ptr<EdgeEnvironment> edge;  // then: its listener, CA and workload APIs
   hub::ModuleTwins twins;                 // and their module twins
   std::unique_ptr<Supervisor> supervisor;
@@ -216,7 +217,7 @@ Status Runtime::Impl::plan() {
       }
       case ModuleKind::Exec:
         need_mqtt = true;
-        need_edge = need_edge || m.iotedge;
+        if (m.iotedge) sdk_modules.insert(m.name);
         break;
     }
   }
@@ -227,14 +228,14 @@ Status Runtime::Impl::plan() {
 
 Status Runtime::Impl::start_broker() {
   if (!options.broker.empty()) {
-    if (need_edge)
+    if (!sdk_modules.empty())
       return make_error(ErrorCode::Unsupported, "vigil:iotedge modules need vigil's own broker (its edge listener checks their "
                                                 "SAS tokens and keeps their twins): run without --broker");
     broker_uri = options.broker;
     return ok_status();
   }
   std::optional<EdgeListener> listener;
-  if (need_edge) {
+  if (!sdk_modules.empty()) {
     auto plugin = find_edge_plugin(options.self_exe);
     if (!plugin) return plugin.error();
     auto settings = parse_edge_listen(options.edge_listen);
@@ -514,12 +515,7 @@ Status Runtime::start() {
     if (!b) return b.error();
     r.mqtt = std::make_unique<hub::MqttClient>(*b);
     r.transport = std::make_unique<hub::MqttTransport>(*r.hub, *r.mqtt, r.options.device_id);
-    if (r.edge) {
-      std::set<std::string> sdk_modules;
-      for (const auto& m : r.deployment.modules)
-        if (m.iotedge) sdk_modules.insert(m.name);
-      r.transport->serve_edge(r.twins, std::move(sdk_modules));
-    }
+    if (r.edge) r.transport->serve_edge(r.twins, r.sdk_modules);
     r.transport->attach();
     r.hub->set_remote_sender_factory([&r](const std::string& m, const std::string& i) { return r.transport->sender_for(m, i); });
   }
