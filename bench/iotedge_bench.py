@@ -7,7 +7,7 @@ as module `source` on vigil's local broker go
 Measures from the first publish until the uplink's file holds all N, and how long the module took from its start to
 its first message. Uses build/tests/node_sdk/node_modules (made by the tests' npm ci), or runs npm ci itself.
 usage: bench/iotedge_bench.py [N]   (from the project root)"""
-import json, os, random, re, socket, subprocess, sys, tempfile, time
+import json, os, re, subprocess, sys, tempfile, time
 import paho.mqtt.client as mqtt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,6 +15,8 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
 VIGIL = os.path.join(ROOT, "build", "vigil")
 TOOLS = os.path.join(ROOT, "tests", "tools")
 tmp = tempfile.mkdtemp(prefix="vigil-iotedge-bench-")
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from vigil_harness import loopback_with_port_free  # noqa: E402
 
 
 def node_modules():
@@ -27,19 +29,6 @@ def node_modules():
         open(os.path.join(d, f), "w").write(open(os.path.join(ROOT, "tests", "node", f)).read())
     subprocess.run(["npm", "ci", "--prefix", d, "--no-audit", "--no-fund"], check=True, capture_output=True)
     return os.path.join(d, "node_modules")
-
-
-def loopback_with_8883_free():
-    while True:
-        host = "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 254), random.randint(2, 254))
-        s = socket.socket()
-        try:
-            s.bind((host, 8883))
-            return host
-        except OSError:
-            pass
-        finally:
-            s.close()
 
 
 def wait(pred, timeout):
@@ -77,7 +66,7 @@ def scenario(name, middle, ready_text, nm):
     log_path = os.path.join(work, "run.log")
     t_start = time.time()
     proc = subprocess.Popen([VIGIL, "run", manifest, "--state-dir", os.path.join(work, "state"),
-                             "--edge-listen", loopback_with_8883_free()], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+                             "--edge-listen", loopback_with_port_free(8883)], stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     try:
         log = lambda: open(log_path).read()
         port = int(wait(lambda: re.search(r"local MQTT broker for the modules: mqtt://127\.0\.0\.1:(\d+)", log()), 30).group(1))

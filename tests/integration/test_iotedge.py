@@ -10,10 +10,10 @@ A second vigil:iotedge module written with paho-mqtt (tests/tools/edge_spy_modul
 inside: a token for another module, with a wrong key, expired, or none is refused; the workload API signs for its
 own module only; a valid module cannot subscribe to or send as another module, and its twin is its own.
 usage: test_iotedge.py --vigil BIN --node-modules DIR"""
-import argparse, json, os, random, re, signal, socket, subprocess, sys, tempfile
+import argparse, json, os, re, signal, subprocess, sys, tempfile
 import paho.mqtt.client as mqtt
 sys.path.insert(0, os.path.dirname(__file__))
-from vigil_harness import Checks, Lines, terminate
+from vigil_harness import Checks, Lines, loopback_with_port_free, terminate
 from camera_harness import wait_for, TOOLS
 
 ap = argparse.ArgumentParser()
@@ -26,23 +26,7 @@ SDK_MODULE = os.path.join(os.path.dirname(TOOLS), "node", "sdk_module.js")
 N = 5
 
 
-def free_loopback_address():
-    """A 127.x.y.z address whose port 8883 is free: the SDKs' own port, so the module needs no port setting, and
-    tests running side by side each get their own address."""
-    for _ in range(50):
-        host = "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 254), random.randint(2, 254))
-        s = socket.socket()
-        try:
-            s.bind((host, 8883))
-            return host
-        except OSError:
-            continue
-        finally:
-            s.close()
-    raise RuntimeError("no free loopback address with port 8883")
-
-
-host = free_loopback_address()
+host = loopback_with_port_free(8883)  # the SDKs' own port, so the module needs no port setting
 out = os.path.join(tmp, "upstream.jsonl")
 
 

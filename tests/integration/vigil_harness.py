@@ -1,6 +1,6 @@
 """Shared helpers for the integration tests: start the real `vigil` binary on a free loopback port, small HTTP
 client calls, and a local HTTP server for /url fetches. Only loopback addresses are used."""
-import http.server, json, os, re, signal, socket, subprocess, threading, time, urllib.request, urllib.error
+import http.server, json, os, random, re, signal, socket, subprocess, threading, time, urllib.request, urllib.error
 
 # `vigil run` without a manifest reads /etc/vigil/deployment.json when a package installed one: the tests mean the
 # built-in default, whatever this machine has installed.
@@ -14,6 +14,22 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def loopback_with_port_free(port):
+    """A random 127.x.y.z address on which `port` is free: for servers that clients reach on a fixed port (the Azure
+    IoT SDKs' 8883), so that tests and benchmarks running side by side each get their own address."""
+    for _ in range(50):
+        host = "127.%d.%d.%d" % (random.randint(1, 254), random.randint(0, 254), random.randint(2, 254))
+        s = socket.socket()
+        try:
+            s.bind((host, port))
+            return host
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no loopback address with port %d free" % port)
 
 
 class Vigil:
